@@ -1,0 +1,571 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+#
+# page_pin test harness: prepare the patched tree, build one kernel per arch,
+# boot it in QEMU with different command lines and collect the results with
+# the kernel's own KTAP parser (tools/testing/kunit/kunit.py parse).
+#
+# Usage: pp.py tree | build ARCH... | check [ARCH...] | run
+"""page_pin harness."""
+
+import hashlib
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
+BUILD = os.path.join(ROOT, 'build')
+TREE = os.path.join(BUILD, 'linux')
+RESULTS = os.path.join(BUILD, 'results')
+
+# Top-level kernel directories; tracked files below them form the overlay.
+OVERLAY_DIRS = ('Documentation', 'arch', 'block', 'drivers', 'fs', 'include',
+                'init', 'kernel', 'lib', 'mm', 'scripts', 'tools', 'usr')
+
+ARCHES = {
+    'x86_64': {
+        'karch': 'x86', 'cross': '', 'image': 'arch/x86/boot/bzImage',
+        'qemu': ['qemu-system-x86_64', '-bios', 'qboot.rom', '-smp', '2'],
+        'console': 'ttyS0', 'kvm': True,
+    },
+    'arm': {
+        'karch': 'arm', 'cross': 'arm-linux-gnueabi-',
+        'image': 'arch/arm/boot/zImage',
+        'qemu': ['qemu-system-arm', '-machine', 'virt,highmem=off',
+                 '-cpu', 'cortex-a15', '-smp', '2'],
+        'console': 'ttyAMA0', 'kvm': False,
+    },
+    'm68k': {
+        'karch': 'm68k', 'cross': 'm68k-linux-gnu-', 'image': 'vmlinux',
+        'qemu': ['qemu-system-m68k', '-machine', 'virt'],
+        'console': 'hvc0', 'kvm': False,
+    },
+}
+DEFAULT_ARCHES = ['x86_64', 'arm', 'm68k']
+MODES = ['on', 'off']
+
+# Anything that looks like a kernel splat fails a run, even when every
+# test case reported ok.
+SPLAT_RE = re.compile(
+    r'(------------\[ cut here \]------------|WARNING: CPU: |'
+    r'WARNING: possible |WARNING: inconsistent |BUG: |kernel BUG at|'
+    r'Bad page state|Oops[: ]|Kernel panic|Unable to handle kernel|'
+    r'general protection fault|KASAN: |UBSAN: |page_pin: .*mismatch|'
+    r'INFO: task .* blocked)')
+
+BOOT_TIMEOUT = {'x86_64': 600, 'arm': 900, 'm68k': 900}
+
+
+def die(msg, code=1):
+    """Print a message that names the problem and exit."""
+    print(f'pp: error: {msg}', file=sys.stderr)
+    sys.exit(code)
+
+
+def log(msg):
+    print(f'pp: {msg}', flush=True)
+
+
+def sh(cmd, **kw):
+    """Run a command, echoing it; raise on failure."""
+    return subprocess.run(cmd, check=True, **kw)
+
+
+def git(*args, env=None, tree=TREE, capture=True, inp=None):
+    res = subprocess.run(['git', '-C', tree] + list(args), env=env,
+                         input=inp, text=True,
+                         stdout=subprocess.PIPE if capture else None,
+                         stderr=subprocess.PIPE if capture else None)
+    if res.returncode:
+        raise subprocess.CalledProcessError(res.returncode, args,
+                                            res.stdout, res.stderr)
+    return res.stdout.strip() if capture else ''
+
+
+# ---------------------------------------------------------------- the base
+
+def read_base():
+    base = {}
+    with open(os.path.join(ROOT, 'BASE'), encoding='utf-8') as f:
+        for line in f:
+            line = line.strip()
+            if line and not line.startswith('#'):
+                key, _, val = line.partition('=')
+                base[key.strip()] = val.strip()
+    for key in ('package', 'version', 'tarball', 'sha256'):
+        if key not in base:
+            die(f'BASE lacks "{key}="')
+    return base
+
+
+def installed_version(pkg):
+    res = subprocess.run(['dpkg-query', '-W', '-f=${Version}', pkg],
+                         capture_output=True, text=True)
+    return res.stdout.strip() if res.returncode == 0 else None
+
+
+def sha256(path):
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for chunk in iter(lambda: f.read(1 << 20), b''):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def check_base():
+    """Check the base package; return (version, sha256, exact)."""
+    base = read_base()
+    tarball = base['tarball']
+    if not os.path.exists(tarball):
+        die(f'base tarball {tarball} is missing; install it with:\n'
+            f'    apt-get install {base["package"]}', 2)
+    version = installed_version(base['package']) or 'unknown'
+    digest = sha256(tarball)
+    exact = digest == base['sha256']
+    if not exact:
+        banner = '!' * 72
+        print(f'{banner}\n'
+              f'pp: BASE MISMATCH: recorded {base["package"]} '
+              f'{base["version"]} (sha256 {base["sha256"][:16]}...)\n'
+              f'pp: installed is {version} (sha256 {digest[:16]}...)\n'
+              f'pp: the series will be applied to the installed base; '
+              f'it must apply cleanly or nothing is changed.\n{banner}',
+              flush=True)
+    return version, digest, exact
+
+
+# ---------------------------------------------------------------- the tree
+
+def overlay_files():
+    out = subprocess.run(['git', '-C', ROOT, 'ls-files', '-s', '--'] +
+                         list(OVERLAY_DIRS), capture_output=True, text=True,
+                         check=True).stdout
+    files = []
+    for line in out.splitlines():
+        meta, path = line.split('\t', 1)
+        mode = meta.split()[0]
+        files.append((mode, path))
+    # Untracked but not ignored files are part of a developer's overlay too.
+    out = subprocess.run(['git', '-C', ROOT, 'ls-files', '-o',
+                          '--exclude-standard', '--'] + list(OVERLAY_DIRS),
+                         capture_output=True, text=True, check=True).stdout
+    for path in out.splitlines():
+        mode = '100755' if os.access(os.path.join(ROOT, path), os.X_OK) \
+            else '100644'
+        files.append((mode, path))
+    return files
+
+
+def series():
+    path = os.path.join(ROOT, 'patches', 'series')
+    if not os.path.exists(path):
+        return []
+    with open(path, encoding='utf-8') as f:
+        names = [ln.split('#')[0].strip() for ln in f]
+    return [n for n in names if n]
+
+
+def make_baseline(version, digest):
+    """Extract the base into a fresh git repository (once per base)."""
+    base = read_base()
+    tmp = TREE + '.new'
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.makedirs(tmp)
+    log(f'extracting {base["tarball"]} into build/linux (once per base)')
+    t0 = time.time()
+    sh(['tar', '-C', tmp, '--strip-components=1', '-xf', base['tarball']])
+    env = dict(os.environ, GIT_AUTHOR_DATE='2000-01-01T00:00:00Z',
+               GIT_COMMITTER_DATE='2000-01-01T00:00:00Z')
+    git('init', '-q', '-b', 'page_pin', tree=tmp)
+    git('config', 'user.name', 'page_pin harness', tree=tmp)
+    git('config', 'user.email', 'page_pin@localhost', tree=tmp)
+    git('config', 'core.autocrlf', 'false', tree=tmp)
+    git('config', 'gc.auto', '0', tree=tmp)
+    git('add', '-A', '-f', '.', tree=tmp)
+    git('commit', '-q', '--no-verify', '-m',
+        f'base: {base["package"]} {version}\n\nsha256 {digest}',
+        env=env, tree=tmp)
+    git('tag', 'base', tree=tmp)
+    with open(os.path.join(tmp, '.git', 'page_pin_base'), 'w',
+              encoding='utf-8') as f:
+        f.write(f'{version} {digest}\n')
+    if os.path.exists(TREE):
+        shutil.rmtree(TREE)
+    os.rename(tmp, TREE)
+    log(f'baseline ready in {time.time() - t0:.0f} s')
+
+
+def cmd_tree(_args=None):
+    """Prepare build/linux = base + patches/ + overlay, incrementally."""
+    version, digest, exact = check_base()
+    stamp = os.path.join(TREE, '.git', 'page_pin_base')
+    have = None
+    if os.path.exists(stamp):
+        with open(stamp, encoding='utf-8') as f:
+            have = f.read().split()
+    if have != [version, digest]:
+        make_baseline(version, digest)
+
+    # Build the patched commit in a scratch index, so that a failing patch
+    # leaves the work tree exactly as it was.
+    fd, index = tempfile.mkstemp(prefix='pp-index-', dir=BUILD)
+    os.close(fd)
+    os.unlink(index)
+    env = dict(os.environ, GIT_INDEX_FILE=index,
+               GIT_AUTHOR_DATE='2000-01-01T00:00:00Z',
+               GIT_COMMITTER_DATE='2000-01-01T00:00:00Z')
+    try:
+        git('read-tree', 'base', env=env)
+        parent = git('rev-parse', 'base')
+        for name in series():
+            patch = os.path.join(ROOT, 'patches', name)
+            if not os.path.exists(patch):
+                die(f'patches/series names {name}, which does not exist; '
+                    'build/linux is unchanged')
+            res = subprocess.run(['git', '-C', TREE, 'apply', '--cached',
+                                  '--whitespace=nowarn', patch], env=env,
+                                 capture_output=True, text=True)
+            if res.returncode:
+                die(f'patch {name} does not apply to the base:\n'
+                    f'{res.stderr.strip()}\nbuild/linux is unchanged')
+            subj = name
+            with open(patch, encoding='utf-8', errors='replace') as f:
+                for line in f:
+                    if line.startswith('Subject:'):
+                        subj = re.sub(r'^Subject:\s*(\[[^]]*\]\s*)?', '',
+                                      line.strip())
+                        break
+            tree = git('write-tree', env=env)
+            parent = git('commit-tree', tree, '-p', parent, '-m',
+                         f'{subj}\n\n(from patches/{name})', env=env)
+        lines = []
+        for mode, path in overlay_files():
+            sha = subprocess.run(['git', '-C', TREE, 'hash-object', '-w',
+                                  os.path.join(ROOT, path)],
+                                 capture_output=True, text=True,
+                                 check=True).stdout.strip()
+            lines.append(f'{mode} {sha}\t{path}\n')
+        subprocess.run(['git', '-C', TREE, 'update-index', '--add',
+                        '--index-info'], env=env, input=''.join(lines),
+                       text=True, check=True)
+        tree = git('write-tree', env=env)
+        top = git('commit-tree', tree, '-p', parent, '-m',
+                  f'page_pin overlay ({len(lines)} files)', env=env)
+    finally:
+        if os.path.exists(index):
+            os.unlink(index)
+    # Only the files that differ from the current checkout are rewritten,
+    # so kbuild rebuilds only what changed.
+    git('reset', '-q', '--hard', top)
+    os.makedirs(RESULTS, exist_ok=True)
+    with open(os.path.join(RESULTS, 'base.txt'), 'w', encoding='utf-8') as f:
+        f.write(f'{read_base()["package"]} {version} '
+                f'{"(recorded base)" if exact else "(NEWER than recorded)"}\n')
+    log(f'build/linux ready: base {version}, {len(series())} patches, '
+        f'{len(lines)} overlay files')
+
+
+# ---------------------------------------------------------------- builds
+
+def parse_arches(names):
+    names = names or DEFAULT_ARCHES
+    for name in names:
+        if name not in ARCHES:
+            print(f'pp: unknown arch "{name}"; supported: '
+                  f'{" ".join(ARCHES)}', file=sys.stderr)
+            sys.exit(2)
+    return names
+
+
+def make_env():
+    env = dict(os.environ)
+    env.pop('ARCH', None)
+    env.setdefault('CCACHE_DIR', os.path.expanduser('~/.cache/ccache'))
+    env['CCACHE_BASEDIR'] = ROOT
+    env['CCACHE_NOHASHDIR'] = '1'
+    env['KBUILD_BUILD_TIMESTAMP'] = '2000-01-01'
+    env['KBUILD_BUILD_USER'] = 'page_pin'
+    env['KBUILD_BUILD_HOST'] = 'qemu'
+    # Our make's variables must not leak into the kernel's sub-makes.
+    for var in ('MAKEFLAGS', 'MFLAGS', 'MAKELEVEL', 'MAKEOVERRIDES'):
+        env.pop(var, None)
+    return env
+
+
+def kmake(arch, out, *targets, src=TREE):
+    a = ARCHES[arch]
+    cc = f'{a["cross"]}gcc'
+    cmd = ['make', '-s', '-C', src, f'O={out}', f'ARCH={a["karch"]}',
+           f'CROSS_COMPILE={a["cross"]}', f'CC=ccache {cc}',
+           f'HOSTCC=ccache gcc', f'-j{os.cpu_count()}'] + list(targets)
+    sh(cmd, env=make_env())
+
+
+def fragments(arch):
+    a = ARCHES[arch]
+    frags = [os.path.join(TREE, 'kernel/configs/page_pin_test.config'),
+             os.path.join(TREE, f'arch/{a["karch"]}/configs/'
+                          'page_pin_qemu.config')]
+    for frag in frags:
+        if not os.path.exists(frag):
+            die(f'config fragment {frag} is missing')
+    return frags
+
+
+def requested(frags):
+    want = {}
+    for frag in frags:
+        with open(frag, encoding='utf-8') as f:
+            for line in f:
+                m = re.match(r'^(CONFIG_\w+)=(.*)$', line.strip())
+                if m:
+                    want[m.group(1)] = m.group(2)
+                m = re.match(r'^# (CONFIG_\w+) is not set', line.strip())
+                if m:
+                    want[m.group(1)] = 'n'
+    return want
+
+
+def read_config(path):
+    have = {}
+    with open(path, encoding='utf-8') as f:
+        for line in f:
+            m = re.match(r'^(CONFIG_\w+)=(.*)$', line.strip())
+            if m:
+                have[m.group(1)] = m.group(2)
+    return have
+
+
+def configure(arch, out, src=TREE, extra=()):
+    frags = fragments(arch) + list(extra)
+    a = ARCHES[arch]
+    env = make_env()
+    env.update(ARCH=a['karch'], CROSS_COMPILE=a['cross'])
+    os.makedirs(out, exist_ok=True)
+    res = subprocess.run([os.path.join(src, 'scripts/kconfig/merge_config.sh'),
+                          '-O', out] + frags, cwd=src, env=env,
+                         capture_output=True, text=True)
+    if res.returncode:
+        print(res.stdout[-3000:], res.stderr[-3000:])
+        die(f'{arch}: merge_config.sh failed')
+    have = read_config(os.path.join(out, '.config'))
+    bad = [f'{k}={v} (got {have.get(k, "n")})'
+           for k, v in requested(frags).items() if have.get(k, 'n') != v]
+    if bad:
+        die(f'{arch}: the config fragments ask for options that Kconfig '
+            f'did not grant:\n  ' + '\n  '.join(bad))
+
+
+def build(arch, out=None, src=TREE, extra=()):
+    out = out or os.path.join(BUILD, arch)
+    t0 = time.time()
+    configure(arch, out, src, extra)
+    target = os.path.basename(ARCHES[arch]['image'])
+    kmake(arch, out, target, src=src)
+    dt = time.time() - t0
+    log(f'{arch}: kernel built in {dt:.0f} s ({out})')
+    os.makedirs(RESULTS, exist_ok=True)
+    with open(os.path.join(RESULTS, f'build-{arch}.time'), 'w',
+              encoding='utf-8') as f:
+        f.write(f'{dt:.0f}\n')
+    return os.path.join(out, ARCHES[arch]['image'])
+
+
+def cmd_build(args):
+    for arch in parse_arches(args):
+        build(arch)
+
+
+# ---------------------------------------------------------------- boots
+
+def kvm_usable():
+    return os.access('/dev/kvm', os.R_OK | os.W_OK) and \
+        os.environ.get('PP_NO_KVM') != '1'
+
+
+def boot(arch, kernel, cmdline, logfile, timeout=None, initrd=None,
+         extra_qemu=()):
+    """Boot a kernel, capture its console; return (log text, status)."""
+    a = ARCHES[arch]
+    timeout = timeout or BOOT_TIMEOUT[arch]
+    cmd = list(a['qemu']) + ['-nodefaults', '-m', '1024', '-no-reboot',
+                             '-nographic', '-serial', 'stdio',
+                             '-kernel', kernel,
+                             '-append', f'console={a["console"]} '
+                             f'panic=-1 {cmdline}']
+    if a['kvm'] and kvm_usable():
+        cmd += ['-accel', 'kvm', '-cpu', 'host']
+    if initrd:
+        cmd += ['-initrd', initrd]
+    cmd += list(extra_qemu)
+    with open(logfile + '.cmd', 'w', encoding='utf-8') as f:
+        f.write(' '.join(shlex.quote(c) for c in cmd) + '\n')
+    t0 = time.time()
+    status = 'ok'
+    with open(logfile, 'w', encoding='utf-8', errors='replace') as out:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out,
+                                stderr=subprocess.STDOUT)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            status = f'timeout after {timeout} s'
+    with open(logfile, encoding='utf-8', errors='replace') as f:
+        text = f.read()
+    if status == 'ok' and proc.returncode not in (0,):
+        status = f'qemu exited with {proc.returncode}'
+    return text, status, time.time() - t0
+
+
+def splats(text):
+    return [ln for ln in text.splitlines() if SPLAT_RE.search(ln)]
+
+
+def kunit_parse(logfile, jsonfile):
+    parser = os.path.join(TREE, 'tools/testing/kunit/kunit.py')
+    res = subprocess.run([sys.executable, parser, 'parse',
+                          f'--json={jsonfile}', logfile],
+                         capture_output=True, text=True)
+    return res
+
+
+def count_cases(group, counts):
+    for case in group.get('test_cases', []):
+        st = case['status']
+        key = {'PASS': 'passed', 'SKIP': 'skipped'}.get(st, 'failed')
+        counts[key] += 1
+        if key == 'failed':
+            counts['failures'].append(f'{group["name"]}.{case["name"]}')
+    for sub in group.get('sub_groups', []):
+        count_cases(sub, counts)
+
+
+def run_kunit(arch, kernel, mode, extra_cmdline=''):
+    os.makedirs(RESULTS, exist_ok=True)
+    name = f'kunit-{arch}-{mode}'
+    logfile = os.path.join(RESULTS, name + '.log')
+    cmdline = f'page_pin={mode} kunit_shutdown=reboot {extra_cmdline}'
+    log(f'{name}: booting ({cmdline.strip()})')
+    text, status, dt = boot(arch, kernel, cmdline, logfile)
+    counts = {'passed': 0, 'failed': 0, 'skipped': 0, 'failures': []}
+    jsonfile = os.path.join(RESULTS, name + '.json')
+    res = kunit_parse(logfile, jsonfile)
+    parsed_ok = os.path.exists(jsonfile) and os.path.getsize(jsonfile) > 0
+    if parsed_ok:
+        with open(jsonfile, encoding='utf-8') as f:
+            count_cases(json.load(f), counts)
+    problems = []
+    if status != 'ok':
+        problems.append(status)
+    if not parsed_ok or counts['passed'] + counts['failed'] + \
+            counts['skipped'] == 0:
+        problems.append('no KUnit results parsed')
+        sys.stdout.write(res.stdout[-2000:])
+    spl = splats(text)
+    if spl:
+        problems.append(f'{len(spl)} kernel splat line(s)')
+    if problems:
+        counts['failed'] += 1
+        counts['failures'].append(f'{name}: ' + '; '.join(problems))
+        tail = '\n'.join(text.splitlines()[-40:])
+        print(f'---- {name}: {"; ".join(problems)}; last console lines:\n'
+              f'{tail}\n---- splats:\n' + '\n'.join(spl[:20]) + '\n----')
+    # Keep the lines that show what the feature said at boot.
+    boot_lines = [ln for ln in text.splitlines()
+                  if 'page_pin' in ln and 'Kernel command line' not in ln
+                  or 'page_ext' in ln]
+    log(f'{name}: {counts["passed"]} passed, {counts["failed"]} failed, '
+        f'{counts["skipped"]} skipped in {dt:.0f} s')
+    return {'arch': arch, 'mode': mode, 'suite': 'kunit',
+            'passed': counts['passed'], 'failed': counts['failed'],
+            'skipped': counts['skipped'], 'failures': counts['failures'],
+            'seconds': round(dt), 'boot_lines': boot_lines[:8]}
+
+
+def write_table(rows):
+    path = os.path.join(RESULTS, 'results.md')
+    with open(path, 'w', encoding='utf-8') as f:
+        f.write('| arch | page_pin= | suite | passed | failed | skipped '
+                '| seconds |\n|---|---|---|---|---|---|---|\n')
+        for r in rows:
+            f.write(f'| {r["arch"]} | {r["mode"]} | {r["suite"]} | '
+                    f'{r["passed"]} | {r["failed"]} | {r["skipped"]} | '
+                    f'{r["seconds"]} |\n')
+    with open(os.path.join(RESULTS, 'results.json'), 'w',
+              encoding='utf-8') as f:
+        json.dump(rows, f, indent=1)
+    return path
+
+
+def cmd_check(args):
+    arches = parse_arches(args)
+    t0 = time.time()
+    cmd_tree()
+    rows = []
+    for arch in arches:
+        try:
+            kernel = build(arch)
+        except subprocess.CalledProcessError as e:
+            rows.append({'arch': arch, 'mode': '-', 'suite': 'build',
+                         'passed': 0, 'failed': 1, 'skipped': 0,
+                         'failures': [f'{arch}: build failed: {e}'],
+                         'seconds': 0})
+            continue
+        for mode in MODES:
+            rows.append(run_kunit(arch, kernel, mode))
+    table = write_table(rows)
+    passed = sum(r['passed'] for r in rows)
+    failed = sum(r['failed'] for r in rows)
+    skipped = sum(r['skipped'] for r in rows)
+    print(open(table, encoding='utf-8').read())
+    for r in rows:
+        for fail in r['failures']:
+            print(f'FAILED: {r["arch"]}/{r["mode"]}: {fail}')
+    log(f'check took {time.time() - t0:.0f} s')
+    print(f'{passed} passed, {failed} failed, {skipped} skipped')
+    return 1 if failed else 0
+
+
+def cmd_run(_args):
+    cmd_tree()
+    kernel = build('x86_64')
+    logfile = os.path.join(RESULTS, 'run-x86_64.log')
+    text, status, _ = boot('x86_64', kernel,
+                           'page_pin=on kunit_shutdown=reboot', logfile)
+    keep = re.compile(r'Linux version|Kernel command line|page_pin|page_ext|'
+                      r'# Subtest: page_pin|ok \d+ |# page_pin')
+    for line in text.splitlines():
+        if keep.search(line):
+            print(line)
+    print(f'(full console log: {os.path.relpath(logfile, ROOT)}; {status})')
+    return 0 if status == 'ok' else 1
+
+
+def main(argv):
+    if not argv:
+        print(__doc__)
+        return 2
+    cmd, args = argv[0], argv[1:]
+    if cmd == 'tree':
+        cmd_tree(args)
+        return 0
+    if cmd == 'build':
+        cmd_build(args)
+        return 0
+    if cmd == 'check':
+        return cmd_check(args)
+    if cmd == 'run':
+        return cmd_run(args)
+    die(f'unknown command {cmd}', 2)
+    return 2
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:]))
