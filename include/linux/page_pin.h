@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * page_pin: remember which small folios were pinned with FOLL_PIN, so that
+ * folio_maybe_dma_pinned() can tell a pinned small folio from one that just
+ * has many references.  See Documentation/mm/page_pin.rst.
+ */
+#ifndef _LINUX_PAGE_PIN_H
+#define _LINUX_PAGE_PIN_H
+
+#include <linux/atomic.h>
+#include <linux/bitops.h>
+#include <linux/errno.h>
+#include <linux/jump_label.h>
+#include <linux/page-flags.h>
+
+#ifdef CONFIG_PAGE_PIN
+
+DECLARE_STATIC_KEY_FALSE(page_pin_key);
+
+int page_pin_parse(const char *str, bool *on);
+
+/**
+ * page_pin_enabled() - Is pin tracking switched on?
+ *
+ * Tracking is chosen once, at boot (page_pin=on|off).  It cannot be turned
+ * on later: pins taken before that would not be marked.
+ *
+ * Return: true if small folios pinned with FOLL_PIN are being marked.
+ */
+static inline bool page_pin_enabled(void)
+{
+	return static_branch_unlikely(&page_pin_key);
+}
+
+#ifdef CONFIG_PAGE_PIN_PAGE_EXT
+bool __folio_test_pin_marked(const struct folio *folio);
+void __folio_set_pin_marked(struct folio *folio);
+void __page_pin_free(struct page *page, unsigned int order);
+extern struct page_ext_operations page_pin_ops;
+#else
+static inline bool __folio_test_pin_marked(const struct folio *folio)
+{
+	return test_bit(PG_dma_pinned, const_folio_flags(folio, 0));
+}
+
+static inline void __folio_set_pin_marked(struct folio *folio)
+{
+	/* Test first: a re-pin must not dirty the cache line. */
+	if (!test_bit(PG_dma_pinned, folio_flags(folio, 0)))
+		set_bit(PG_dma_pinned, folio_flags(folio, 0));
+}
+
+/* The page allocator clears every page flag when the page is freed. */
+static inline void __page_pin_free(struct page *page, unsigned int order)
+{
+}
+#endif /* CONFIG_PAGE_PIN_PAGE_EXT */
+
+/**
+ * folio_test_pin_marked() - Was this small folio pinned since allocation?
+ * @folio: The folio.
+ *
+ * This is the raw, sticky bit: it stays set after the last unpin, until
+ * the folio is freed.  Large folios are never marked; they keep an exact
+ * _pincount instead.
+ *
+ * Return: false if tracking is off or the folio is large.  true if the bit
+ * is set, or if its page_ext is missing (the safe answer).
+ */
+static inline bool folio_test_pin_marked(const struct folio *folio)
+{
+	if (!page_pin_enabled() || folio_test_large(folio))
+		return false;
+	return __folio_test_pin_marked(folio);
+}
+
+/**
+ * folio_mark_pinned() - Record a FOLL_PIN grab of a folio.
+ * @folio: The folio.  The caller holds a reference to it, or holds the page
+ *	table lock of a mapping of it.
+ *
+ * Call this before adding the pin bias to the folio's reference count, and
+ * immediately before that atomic add: the barrier at the end orders the bit
+ * (whether set here or found set) before the caller's add, so that whoever
+ * reads the count, then smp_rmb(), then the bit also sees the bit.  Does
+ * nothing for large folios or when tracking is off.
+ */
+static inline void folio_mark_pinned(struct folio *folio)
+{
+	if (!page_pin_enabled() || folio_test_large(folio))
+		return;
+	__folio_set_pin_marked(folio);
+	smp_mb__before_atomic();
+}
+
+/**
+ * folio_pin_bit_confirms() - Second half of folio_maybe_dma_pinned().
+ * @folio: A small folio whose reference count was just read as at least
+ *	GUP_PIN_COUNTING_BIAS.
+ *
+ * Return: true if the folio may be pinned.  With tracking off this is
+ * always true, which leaves the reference count heuristic as it was.
+ */
+static inline bool folio_pin_bit_confirms(const struct folio *folio)
+{
+	if (!page_pin_enabled())
+		return true;
+	/* Count before bit; pairs with the barrier in folio_mark_pinned(). */
+	smp_rmb();
+	return __folio_test_pin_marked(folio);
+}
+
+/**
+ * page_pin_free() - Forget the pinned bit of pages being freed.
+ * @page: The first page.
+ * @order: The order of the block being freed.
+ */
+static inline void page_pin_free(struct page *page, unsigned int order)
+{
+	if (page_pin_enabled())
+		__page_pin_free(page, order);
+}
+
+#else /* !CONFIG_PAGE_PIN */
+
+static inline bool page_pin_enabled(void)
+{
+	return false;
+}
+
+static inline int page_pin_parse(const char *str, bool *on)
+{
+	return -EINVAL;
+}
+
+static inline bool folio_test_pin_marked(const struct folio *folio)
+{
+	return false;
+}
+
+static inline void folio_mark_pinned(struct folio *folio)
+{
+}
+
+static inline bool folio_pin_bit_confirms(const struct folio *folio)
+{
+	return true;
+}
+
+static inline void page_pin_free(struct page *page, unsigned int order)
+{
+}
+
+#endif /* CONFIG_PAGE_PIN */
+
+#endif /* _LINUX_PAGE_PIN_H */

@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * page_pin: mark small folios that were pinned with FOLL_PIN.
+ *
+ * The mark lives in page->flags on 64-bit and in page_ext->flags where
+ * page->flags has no room (32-bit).  It is set before the pin bias is added
+ * and cleared only when the page is freed.  See Documentation/mm/page_pin.rst.
+ */
+#define pr_fmt(fmt) "page_pin: " fmt
+
+#include <linux/init.h>
+#include <linux/kernel.h>
+#include <linux/mm.h>
+#include <linux/page_ext.h>
+#include <linux/page_pin.h>
+#include <linux/string.h>
+#include <kunit/visibility.h>
+
+static bool page_pin_requested __initdata =
+	IS_ENABLED(CONFIG_PAGE_PIN_DEFAULT_ON);
+
+DEFINE_STATIC_KEY_FALSE(page_pin_key);
+EXPORT_SYMBOL_GPL(page_pin_key);
+
+/**
+ * page_pin_parse() - Parse the value of the page_pin= boot option.
+ * @str: The value; exactly "on" or "off".
+ * @on: Set to the parsed value on success.
+ *
+ * Unlike kstrtobool(), anything else is refused, so that a typo is reported
+ * instead of silently meaning "off".
+ *
+ * Return: 0 on success, -EINVAL for a missing or malformed value.
+ */
+int page_pin_parse(const char *str, bool *on)
+{
+	if (!str)
+		return -EINVAL;
+	if (!strcmp(str, "on"))
+		*on = true;
+	else if (!strcmp(str, "off"))
+		*on = false;
+	else
+		return -EINVAL;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(page_pin_parse);
+
+static int __init early_page_pin_param(char *buf)
+{
+	if (page_pin_parse(buf, &page_pin_requested))
+		pr_warn("ignoring malformed page_pin=%s (expected on or off), keeping %s\n",
+			buf ?: "", page_pin_requested ? "on" : "off");
+	return 0;
+}
+early_param("page_pin", early_page_pin_param);
+
+#ifdef CONFIG_PAGE_PIN_PAGE_EXT
+
+#define PAGE_PIN_BACKEND "page_ext"
+
+static bool __init need_page_pin(void)
+{
+	return page_pin_requested;
+}
+
+/*
+ * page_ext exists from here on, and no user space has run yet, so no pin
+ * can have been taken without being marked.
+ */
+static void __init init_page_pin(void)
+{
+	if (page_pin_requested)
+		static_branch_enable(&page_pin_key);
+}
+
+struct page_ext_operations page_pin_ops = {
+	.need = need_page_pin,
+	.init = init_page_pin,
+	.need_shared_flags = true,
+};
+
+/**
+ * __folio_test_pin_marked() - Read the page_ext pinned bit.
+ * @folio: A small folio.
+ *
+ * Return: the bit, or true if the folio has no page_ext (the safe answer).
+ */
+bool __folio_test_pin_marked(const struct folio *folio)
+{
+	struct page_ext *page_ext = page_ext_get(&folio->page);
+	bool marked;
+
+	if (unlikely(!page_ext))
+		return true;
+	marked = test_bit(PAGE_EXT_DMA_PINNED, &page_ext->flags);
+	page_ext_put(page_ext);
+	return marked;
+}
+EXPORT_SYMBOL_GPL(__folio_test_pin_marked);
+
+/**
+ * __folio_set_pin_marked() - Set the page_ext pinned bit.
+ * @folio: A small folio.
+ */
+void __folio_set_pin_marked(struct folio *folio)
+{
+	struct page_ext *page_ext = page_ext_get(&folio->page);
+
+	if (unlikely(!page_ext))
+		return;
+	/* Test first: a re-pin must not dirty the cache line. */
+	if (!test_bit(PAGE_EXT_DMA_PINNED, &page_ext->flags))
+		set_bit(PAGE_EXT_DMA_PINNED, &page_ext->flags);
+	page_ext_put(page_ext);
+}
+EXPORT_SYMBOL_IF_KUNIT(__folio_set_pin_marked);
+
+/**
+ * __page_pin_free() - Clear the page_ext pinned bits of freed pages.
+ * @page: The first page of the block being freed.
+ * @order: The order of the block.
+ */
+void __page_pin_free(struct page *page, unsigned int order)
+{
+	struct page_ext *page_ext = page_ext_get(page);
+	struct page_ext *iter = page_ext;
+	unsigned long i;
+
+	if (unlikely(!page_ext))
+		return;
+	for (i = 0; i < (1UL << order); i++) {
+		if (test_bit(PAGE_EXT_DMA_PINNED, &iter->flags))
+			clear_bit(PAGE_EXT_DMA_PINNED, &iter->flags);
+		iter = page_ext_next(iter);
+	}
+	page_ext_put(page_ext);
+}
+EXPORT_SYMBOL_IF_KUNIT(__page_pin_free);
+
+#else /* CONFIG_PAGE_PIN_PAGEFLAG */
+
+#define PAGE_PIN_BACKEND "page-flag"
+
+/*
+ * PG_dma_pinned must not push a field out of page->flags: a _last_cpupid
+ * moved into struct page would grow it.  If this fires, the arch should
+ * select ARCH_WANTS_PAGE_PIN_PAGE_EXT.
+ */
+#if defined(LAST_CPUPID_NOT_IN_PAGE_FLAGS) && \
+	ZONES_WIDTH + LRU_GEN_WIDTH + SECTIONS_WIDTH + NODES_WIDTH + \
+	KASAN_TAG_WIDTH + LAST_CPUPID_SHIFT <= BITS_PER_LONG - NR_PAGEFLAGS + 1
+#error "PG_dma_pinned pushed _last_cpupid out of page->flags"
+#endif
+#if defined(NODE_NOT_IN_PAGE_FLAGS) && \
+	ZONES_WIDTH + LRU_GEN_WIDTH + SECTIONS_WIDTH + NODES_SHIFT <= \
+	BITS_PER_LONG - NR_PAGEFLAGS + 1
+#error "PG_dma_pinned pushed the node id out of page->flags"
+#endif
+
+/* No user space has run yet, so no pin can have been taken unmarked. */
+static int __init page_pin_enable(void)
+{
+	if (page_pin_requested)
+		static_branch_enable(&page_pin_key);
+	return 0;
+}
+early_initcall(page_pin_enable);
+
+#endif /* CONFIG_PAGE_PIN_PAGE_EXT */
+
+static int __init page_pin_report(void)
+{
+	if (page_pin_enabled())
+		pr_info("tracking on, %s backend\n", PAGE_PIN_BACKEND);
+	else if (page_pin_requested)
+		pr_warn("tracking requested but unavailable (no page_ext), off\n");
+	else
+		pr_info("tracking off, %s backend\n", PAGE_PIN_BACKEND);
+	return 0;
+}
+core_initcall(page_pin_report);
