@@ -21,8 +21,25 @@ tree:
 build:
 	$(PP) build $(ARCHES)
 
-check:
+check: deps
 	$(PP) check $(ARCHES)
 
-run:
+run: deps
 	$(PP) run
+
+# Patch development: build/work holds one commit per patch on top of the
+# base; "make export" writes them back to patches/.
+.PHONY: work export readme
+work:
+	$(PP) work
+
+export:
+	$(PP) export
+
+readme:
+	$(PP) readme
+
+# Coccinelle: the tree-wide gup_to_pin verdict list on the base.
+.PHONY: cocci-report
+cocci-report: deps
+	$(PP) cocci-report

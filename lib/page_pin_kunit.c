@@ -55,8 +55,10 @@ static struct page *pin_one(struct kunit *test, unsigned long addr)
 {
 	struct page *page;
 
-	KUNIT_ASSERT_EQ(test, pin_user_pages_fast(addr, 1,
-			FOLL_WRITE | FOLL_LONGTERM, &page), 1);
+	int ret;
+
+	ret = pin_user_pages_fast(addr, 1, FOLL_WRITE | FOLL_LONGTERM, &page);
+	KUNIT_ASSERT_EQ(test, ret, 1);
 	return page;
 }
 
@@ -339,9 +341,11 @@ static long stress_round(struct kunit *test, struct stress *s,
 	ret = get_user_pages(s->addr, STRESS_PAGES, FOLL_WRITE, s->pages);
 	mmap_read_unlock(current->mm);
 	KUNIT_ASSERT_EQ(test, ret, STRESS_PAGES);
-	for (i = 0; i < STRESS_PAGES; i++)
-		KUNIT_ASSERT_FALSE(test,
-			folio_test_pin_marked(page_folio(s->pages[i])));
+	for (i = 0; i < STRESS_PAGES; i++) {
+		struct folio *folio = page_folio(s->pages[i]);
+
+		KUNIT_ASSERT_FALSE(test, folio_test_pin_marked(folio));
+	}
 
 	for (i = 0; i < STRESS_WORKERS; i++) {
 		w[i].s = s;
@@ -363,6 +367,7 @@ static long stress_round(struct kunit *test, struct stress *s,
 			running++;
 			folio = page_folio(s->pages[idx]);
 			count = folio_ref_count(folio);
+			/* The reader side of folio_maybe_dma_pinned(). */
 			smp_rmb();
 			if (count >= GUP_PIN_COUNTING_BIAS &&
 			    !__folio_test_pin_marked(folio))
@@ -460,6 +465,7 @@ static struct kunit_suite page_pin_suite = {
 	.name = "page_pin",
 	.test_cases = page_pin_cases,
 };
+
 kunit_test_suite(page_pin_suite);
 
 MODULE_DESCRIPTION("KUnit tests for page_pin");

@@ -90,6 +90,7 @@ static inline void folio_mark_pinned(struct folio *folio)
 	if (!page_pin_enabled() || folio_test_large(folio))
 		return;
 	__folio_set_pin_marked(folio);
+	/* Mark before bias; pairs with smp_rmb() in folio_pin_bit_confirms(). */
 	smp_mb__before_atomic();
 }
 

@@ -5,7 +5,8 @@
 # boot it in QEMU with different command lines and collect the results with
 # the kernel's own KTAP parser (tools/testing/kunit/kunit.py parse).
 #
-# Usage: pp.py tree | build ARCH... | check [ARCH...] | run
+# Usage: pp.py tree | build ARCH... | check [ARCH...] | run | work | export
+#        | readme
 """page_pin harness."""
 
 import hashlib
@@ -385,8 +386,10 @@ def cmd_build(args):
 # ---------------------------------------------------------------- boots
 
 def kvm_usable():
+    # Opt-in only: nested KVM on the build machines fails with "emulation
+    # failure" on cmpxchg16b, and TCG keeps timings comparable anyway.
     return os.access('/dev/kvm', os.R_OK | os.W_OK) and \
-        os.environ.get('PP_NO_KVM') != '1'
+        os.environ.get('PP_KVM') == '1'
 
 
 def boot(arch, kernel, cmdline, logfile, timeout=None, initrd=None,
@@ -504,11 +507,80 @@ def write_table(rows):
     return path
 
 
+BASE_TREE = os.path.join(BUILD, 'base')
+COCCI = os.path.join(ROOT, 'tools/testing/page_pin/cocci')
+
+
+def ensure_base_tree():
+    """A pristine checkout of the base in build/base, for the Coccinelle
+    runs and the unpatched-base kernels."""
+    if not os.path.exists(os.path.join(BASE_TREE, 'Makefile')):
+        shutil.rmtree(BASE_TREE, ignore_errors=True)
+        git('worktree', 'prune')
+        git('worktree', 'add', '-q', '--detach', BASE_TREE, 'base')
+    return BASE_TREE
+
+
+def tap_row(suite, text, seconds):
+    """Count a TAP stream's own "ok"/"not ok" lines."""
+    passed = len(re.findall(r'^ok \d+', text, re.M))
+    failures = re.findall(r'^not ok \d+ (.*)$', text, re.M)
+    return {'arch': '-', 'mode': '-', 'suite': suite, 'passed': passed,
+            'failed': len(failures), 'skipped': 0,
+            'failures': failures, 'seconds': round(seconds)}
+
+
+def run_cocci_checks():
+    rows = []
+    t0 = time.time()
+    res = subprocess.run(['bash', os.path.join(COCCI, 'test_corpus.sh')],
+                         capture_output=True, text=True)
+    row = tap_row('cocci-corpus', res.stdout, time.time() - t0)
+    if res.returncode and not row['failed']:
+        row['failed'] = 1
+        row['failures'].append(f'test_corpus.sh exited {res.returncode}: '
+                               f'{res.stderr.strip()[-500:]}')
+    rows.append(row)
+    log(f'cocci-corpus: {row["passed"]} passed, {row["failed"]} failed')
+
+    # Re-running the script on the base must reproduce the committed
+    # driver conversions exactly.
+    t0 = time.time()
+    base = ensure_base_tree()
+    with tempfile.TemporaryDirectory() as tmp:
+        res = subprocess.run(['bash', os.path.join(COCCI, 'regen_drivers.sh'),
+                              base, tmp], capture_output=True, text=True)
+        diff = subprocess.run(['diff', '-ru', os.path.join(ROOT,
+                                                          'drivers-patches'),
+                               tmp], capture_output=True, text=True)
+    ok = res.returncode == 0 and diff.returncode == 0
+    rows.append({'arch': '-', 'mode': '-', 'suite': 'cocci-drivers-regen',
+                 'passed': int(ok), 'failed': int(not ok), 'skipped': 0,
+                 'failures': [] if ok else
+                 [f'regen_drivers.sh rc={res.returncode}: '
+                  f'{res.stderr.strip()[-300:]}\n{diff.stdout[:1500]}'],
+                 'seconds': round(time.time() - t0)})
+    return rows
+
+
+def cmd_cocci_report(_args):
+    cmd_tree()
+    base = ensure_base_tree()
+    out = os.path.join(RESULTS, 'cocci-report.txt')
+    t0 = time.time()
+    res = subprocess.run(['bash', os.path.join(COCCI, 'report.sh'), base,
+                          out])
+    log(f'tree-wide report in {time.time() - t0:.0f} s: '
+        f'{os.path.relpath(out, ROOT)}')
+    return res.returncode
+
+
 def cmd_check(args):
     arches = parse_arches(args)
     t0 = time.time()
     cmd_tree()
-    rows = []
+    rows = run_cocci_checks() if os.environ.get('PP_NO_COCCI') != '1' \
+        else []
     for arch in arches:
         try:
             kernel = build(arch)
@@ -548,6 +620,72 @@ def cmd_run(_args):
     return 0 if status == 'ok' else 1
 
 
+WORK = os.path.join(BUILD, 'work')
+
+
+def cmd_work(_args):
+    """Make build/work: base + patches/ as one commit per patch (git am)."""
+    cmd_tree()
+    if os.path.exists(WORK):
+        die('build/work exists; export it or remove it first')
+    git('worktree', 'prune')
+    git('worktree', 'add', '-q', '-b', 'series', WORK, 'base')
+    for name in series():
+        res = subprocess.run(['git', '-C', WORK, 'am', '-q', '--keep-cr',
+                              os.path.join(ROOT, 'patches', name)],
+                             capture_output=True, text=True)
+        if res.returncode:
+            die(f'git am {name} failed:\n{res.stdout}{res.stderr}')
+    log(f'build/work: {len(series())} commits on branch "series"; edit, '
+        'commit (one commit per patch), then run "make export"')
+
+
+def cmd_export(_args):
+    """Write the commits of build/work back into patches/."""
+    if not os.path.exists(WORK):
+        die('no build/work; run "make work" first')
+    pdir = os.path.join(ROOT, 'patches')
+    for name in series():
+        os.unlink(os.path.join(pdir, name))
+    out = git('format-patch', '--zero-commit', '--no-signature',
+              '--no-numbered', '-o', pdir, 'base..HEAD', tree=WORK)
+    names = [os.path.basename(p) for p in out.splitlines()]
+    with open(os.path.join(pdir, 'series'), 'w', encoding='utf-8') as f:
+        f.write(''.join(n + '\n' for n in names))
+    log(f'exported {len(names)} patches to patches/')
+
+
+def cmd_readme(_args):
+    """Put the generated results table into README.md."""
+    table = os.path.join(RESULTS, 'results.md')
+    if not os.path.exists(table):
+        die('no build/results/results.md; run "make check" first')
+    with open(table, encoding='utf-8') as f:
+        body = f.read()
+    with open(os.path.join(RESULTS, 'base.txt'), encoding='utf-8') as f:
+        base = f.read().strip()
+    stamp = time.strftime('%Y-%m-%d', time.gmtime())
+    body = (f'Generated by `make check` on {stamp}, base {base}, '
+            f'QEMU {qemu_version()}.\n\n{body}')
+    readme = os.path.join(ROOT, 'README.md')
+    with open(readme, encoding='utf-8') as f:
+        text = f.read()
+    begin, end = '<!-- results:begin -->', '<!-- results:end -->'
+    if begin not in text or end not in text:
+        die('README.md lacks the results markers')
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    with open(readme, 'w', encoding='utf-8') as f:
+        f.write(f'{head}{begin}\n{body}{end}{tail}')
+    log('README.md results table updated')
+
+
+def qemu_version():
+    res = subprocess.run(['qemu-system-x86_64', '--version'],
+                         capture_output=True, text=True)
+    return res.stdout.split('\n')[0].replace('QEMU emulator version ', '')
+
+
 def main(argv):
     if not argv:
         print(__doc__)
@@ -563,6 +701,17 @@ def main(argv):
         return cmd_check(args)
     if cmd == 'run':
         return cmd_run(args)
+    if cmd == 'cocci-report':
+        return cmd_cocci_report(args)
+    if cmd == 'work':
+        cmd_work(args)
+        return 0
+    if cmd == 'export':
+        cmd_export(args)
+        return 0
+    if cmd == 'readme':
+        cmd_readme(args)
+        return 0
     die(f'unknown command {cmd}', 2)
     return 2
 

@@ -1,0 +1,115 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Run scripts/coccinelle/gup_to_pin.cocci over its test corpus.
+#
+# Every scripts/coccinelle/tests/gup_to_pin/NAME.c is transformed in patch
+# mode and compared byte for byte with NAME.res (cases that must be left
+# alone have a .res identical to the .c).  A case may also carry one or
+# more "// verdict: TAG" lines; report mode must then print "[TAG]" for it.
+# The result is TAP-like: "ok N name" / "not ok N name", then the line
+# "N passed, N failed".  Exits non-zero on any failure.
+#
+# Usage: test_corpus.sh [case-name...]
+# spatch is taken from PATH (override with SPATCH=...).
+
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../.." && pwd)
+cocci=scripts/coccinelle/gup_to_pin.cocci
+tests=scripts/coccinelle/tests/gup_to_pin
+spatch=${SPATCH:-spatch}
+
+cd "$root"
+command -v "$spatch" >/dev/null || { echo "spatch not found in PATH" >&2; exit 2; }
+[ -f "$cocci" ] || { echo "$cocci missing" >&2; exit 2; }
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+if [ $# -gt 0 ]; then
+	cases=("$@")
+else
+	cases=()
+	for c in "$tests"/*.c; do
+		cases+=("$(basename "$c" .c)")
+	done
+fi
+
+n=0
+pass=0
+fail=0
+for name in "${cases[@]}"; do
+	n=$((n + 1))
+	src=$tests/$name.c
+	res=$tests/$name.res
+	why=""
+	if [ ! -f "$res" ]; then
+		why="missing $res"
+	else
+		cp "$src" "$tmp/$name.c"
+		if ! "$spatch" --very-quiet --no-show-diff --sp-file "$cocci" \
+			-D patch --no-includes "$tmp/$name.c" \
+			-o "$tmp/$name.out" >"$tmp/$name.log" 2>&1; then
+			why="spatch failed (patch mode)"
+		elif [ ! -f "$tmp/$name.out" ]; then
+			why="spatch wrote no output"
+		elif ! diff -u "$res" "$tmp/$name.out" >"$tmp/$name.diff"; then
+			why="output differs from $name.res"
+		fi
+	fi
+	if [ -z "$why" ] && grep -q '^// verdict: ' "$src"; then
+		if ! "$spatch" --very-quiet --sp-file "$cocci" -D report \
+			--no-includes "$tmp/$name.c" >"$tmp/$name.rep" 2>&1; then
+			why="spatch failed (report mode)"
+		else
+			while read -r tag; do
+				grep -qF "[$tag]" "$tmp/$name.rep" ||
+					why="report lacks [$tag]"
+			done < <(sed -n 's|^// verdict: *\([a-z-]*\).*|\1|p' "$src")
+		fi
+	fi
+	if [ -z "$why" ]; then
+		pass=$((pass + 1))
+		echo "ok $n $name"
+	else
+		fail=$((fail + 1))
+		echo "not ok $n $name # $why"
+		for f in "$tmp/$name.log" "$tmp/$name.diff" "$tmp/$name.rep"; do
+			[ -s "$f" ] && sed 's/^/#   /' "$f"
+		done
+	fi
+done
+
+# The safety net: with the put_page() rule disabled, a converted function
+# keeps a put_page(); spatch must then refuse to produce any output
+# instead of a half conversion.
+if [ $# -eq 0 ]; then
+	n=$((n + 1))
+	sed '/^@put depends on patch && gup@$/s/@$/ \&\& !gup@/' "$cocci" \
+		>"$tmp/broken.cocci"
+	cp "$tests/conv_unlocked_single.c" "$tmp/net.c"
+	if ! grep -q '&& !gup@' "$tmp/broken.cocci"; then
+		why="could not disable the put rule"
+	elif "$spatch" --very-quiet --no-show-diff --sp-file "$tmp/broken.cocci" \
+		-D patch --no-includes "$tmp/net.c" -o "$tmp/net.out" \
+		>"$tmp/net.log" 2>&1; then
+		why="spatch accepted a half conversion"
+	elif [ -e "$tmp/net.out" ]; then
+		why="spatch wrote a half conversion"
+	elif ! grep -q 'refusing to emit a half conversion' "$tmp/net.log"; then
+		why="spatch failed for another reason"
+	else
+		why=""
+	fi
+	if [ -z "$why" ]; then
+		pass=$((pass + 1))
+		echo "ok $n half_conversion_safety_net"
+	else
+		fail=$((fail + 1))
+		echo "not ok $n half_conversion_safety_net # $why"
+	fi
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
