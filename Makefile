@@ -6,7 +6,7 @@
 # architectures: ARCH would leak into every kernel sub-make.
 
 PP      := python3 tools/testing/page_pin/pp.py
-ARCHES  ?= x86_64 arm m68k
+ARCHES  ?= x86_64 x86_64-pext arm m68k
 
 .PHONY: all deps tree build check run
 
@@ -43,3 +43,9 @@ readme:
 .PHONY: cocci-report
 cocci-report: deps
 	$(PP) cocci-report
+
+# Everything make check does, plus the unpatched-base selftest comparison
+# on every arch (make check does it on x86_64 only).
+.PHONY: check-full
+check-full: deps
+	$(PP) check --full $(ARCHES)

@@ -45,10 +45,13 @@ ARCHES = {
     'm68k': {
         'karch': 'm68k', 'cross': 'm68k-linux-gnu-', 'image': 'vmlinux',
         'qemu': ['qemu-system-m68k', '-machine', 'virt'],
-        'console': 'hvc0', 'kvm': False,
+        'console': 'ttyGF0', 'kvm': False,
     },
 }
-DEFAULT_ARCHES = ['x86_64', 'arm', 'm68k']
+# x86_64 with the page_ext backend forced: the 32-bit code path at x86 speed.
+ARCHES['x86_64-pext'] = dict(ARCHES['x86_64'], extra=[
+    'kernel/configs/page_pin_force_page_ext.config'])
+DEFAULT_ARCHES = ['x86_64', 'x86_64-pext', 'arm', 'm68k']
 MODES = ['on', 'off']
 
 # Anything that looks like a kernel splat fails a run, even when every
@@ -313,6 +316,7 @@ def fragments(arch):
     frags = [os.path.join(TREE, 'kernel/configs/page_pin_test.config'),
              os.path.join(TREE, f'arch/{a["karch"]}/configs/'
                           'page_pin_qemu.config')]
+    frags += [os.path.join(TREE, f) for f in a.get('extra', [])]
     for frag in frags:
         if not os.path.exists(frag):
             die(f'config fragment {frag} is missing')
@@ -367,8 +371,12 @@ def build(arch, out=None, src=TREE, extra=()):
     out = out or os.path.join(BUILD, arch)
     t0 = time.time()
     configure(arch, out, src, extra)
-    target = os.path.basename(ARCHES[arch]['image'])
-    kmake(arch, out, target, src=src)
+    targets = [os.path.basename(ARCHES[arch]['image'])]
+    # Modules such as ext4 call folio_maybe_dma_pinned(): building them
+    # proves that everything the inline needs is exported.
+    if read_config(os.path.join(out, '.config')).get('CONFIG_MODULES') == 'y':
+        targets.append('modules')
+    kmake(arch, out, *targets, src=src)
     dt = time.time() - t0
     log(f'{arch}: kernel built in {dt:.0f} s ({out})')
     os.makedirs(RESULTS, exist_ok=True)
@@ -575,7 +583,263 @@ def cmd_cocci_report(_args):
     return res.returncode
 
 
+# ---------------------------------------------------------------- selftests
+
+SELFTESTS = os.path.join(BUILD, 'selftests')
+# The gup part of run_vmtests.sh, plus the COW and long-term pin suites.
+UPSTREAM_TESTS = ['gup_test -u', 'gup_test -a',
+                  'gup_test -ct -F 0x1 0 19 0x1000', 'cow', 'gup_longterm']
+UPSTREAM_SOURCES = {
+    'gup_test': ['gup_test.c', 'vm_util.c'],
+    'cow': ['cow.c', 'vm_util.c', 'thp_settings.c'],
+    'gup_longterm': ['gup_longterm.c', 'vm_util.c'],
+}
+
+
+def user_cc(arch):
+    return ARCHES[arch]['cross'] + 'gcc'
+
+
+def build_userspace(arch):
+    """Static user-space binaries and the initramfs for one arch."""
+    a = ARCHES[arch]
+    out = os.path.join(SELFTESTS, a['karch'] if arch.startswith('x86')
+                       else arch)
+    stamp = os.path.join(out, 'initramfs.cpio')
+    hdr = os.path.join(out, 'usr')
+    os.makedirs(out, exist_ok=True)
+    if not os.path.exists(os.path.join(hdr, 'include', 'linux', 'mman.h')):
+        sh(['make', '-s', '-C', TREE, f'O={out}/hdr-build',
+            f'ARCH={a["karch"]}', f'INSTALL_HDR_PATH={hdr}',
+            'headers_install'], env=make_env())
+    cc = user_cc(arch)
+    base = ensure_base_tree()
+    mmdir = os.path.join(base, 'tools/testing/selftests/mm')
+    with open(os.path.join(out, 'local_config.h'), 'w',
+              encoding='utf-8') as f:
+        f.write('/* no liburing in the static cross builds */\n')
+    cflags = ['-static', '-O2', '-w', f'-I{out}', f'-I{hdr}/include',
+              f'-I{base}/tools/testing/selftests', f'-I{base}', f'-I{mmdir}']
+    progs = {'init': [os.path.join(ROOT, 'tools/testing/page_pin/init.c')],
+             'page_pin_test': [os.path.join(
+                 ROOT, 'tools/testing/selftests/mm/page_pin_test.c')]}
+    for name, srcs in UPSTREAM_SOURCES.items():
+        progs[name] = [os.path.join(mmdir, s) for s in srcs]
+    for name, srcs in progs.items():
+        binary = os.path.join(out, name)
+        if os.path.exists(binary) and all(
+                os.path.getmtime(binary) > os.path.getmtime(s) for s in srcs):
+            continue
+        # Compile in the source directory with relative names, as the
+        # selftests Makefile does: gup_longterm builds a local file name
+        # from __FILE__.
+        srcdir = os.path.dirname(srcs[0])
+        sh([cc] + cflags + ['-o', binary] +
+           [os.path.relpath(s, srcdir) for s in srcs] + ['-lpthread', '-lm'],
+           cwd=srcdir)
+    gen = os.path.join(SELFTESTS, 'gen_init_cpio')
+    if not os.path.exists(gen):
+        sh(['gcc', '-O2', '-o', gen,
+            os.path.join(TREE, 'usr/gen_init_cpio.c')])
+    return out
+
+
+def make_initramfs(out, name, commands):
+    listfile = os.path.join(out, f'{name}.list')
+    runlist = os.path.join(out, f'{name}.run')
+    with open(runlist, 'w', encoding='utf-8') as f:
+        f.write(''.join(c + '\n' for c in commands))
+    progs = sorted({c.split()[0] for c in commands})
+    with open(listfile, 'w', encoding='utf-8') as f:
+        f.write('dir /dev 0755 0 0\n'
+                'nod /dev/console 0600 0 0 c 5 1\n'
+                'dir /proc 0755 0 0\ndir /sys 0755 0 0\n'
+                'dir /tmp 01777 0 0\ndir /tests 0755 0 0\n'
+                f'file /init {out}/init 0755 0 0\n'
+                f'file /tests/run.list {runlist} 0644 0 0\n')
+        for prog in progs:
+            f.write(f'file /tests/{prog} {out}/{prog} 0755 0 0\n')
+    cpio = os.path.join(out, f'{name}.cpio')
+    with open(cpio, 'wb') as f:
+        sh([os.path.join(SELFTESTS, 'gen_init_cpio'), listfile], stdout=f)
+    return cpio
+
+
+RESULT_RE = re.compile(r'^(not )?ok (\d+)\s*([^#]*?)\s*(#\s*(\w+).*)?$')
+TOTALS_RE = re.compile(r'^# Totals: pass:(\d+) fail:(\d+) xfail:(\d+) '
+                       r'xpass:(\d+) skip:(\d+) error:(\d+)')
+
+
+def parse_selftest_log(text):
+    """Read the kselftest TAP that /init relays.
+
+    kunit.py's KTAP parser rejects kselftest's unnamed "ok N # SKIP" lines,
+    so each program is judged by kselftest's own "# Totals:" line and its
+    exit status (printed by /init as "ok N prog" / "not ok N prog").  The
+    per-case results, keyed by program, TAP number and the preceding
+    "[RUN]" description, are kept for the comparison with the base.
+    Returns (counts, cases).
+    """
+    counts = {'passed': 0, 'failed': 0, 'skipped': 0, 'failures': []}
+    cases = {}
+    block, desc = [], ''
+    for line in text.splitlines():
+        if line.startswith('    '):
+            block.append(line[4:])
+            continue
+        m = RESULT_RE.match(line)
+        if not m:
+            continue
+        prog, prog_ok = m.group(3), not m.group(1)
+        totals = None
+        for sub in block:
+            t = TOTALS_RE.match(sub)
+            if t:
+                totals = [int(x) for x in t.groups()]
+            if '[RUN]' in sub or '#  RUN ' in sub:
+                desc = sub.split('RUN', 1)[1].strip(' ]')
+            r = RESULT_RE.match(sub)
+            if r:
+                status = 'FAIL' if r.group(1) else (
+                    'SKIP' if (r.group(5) or '').upper() == 'SKIP' else 'PASS')
+                name = r.group(3) or desc
+                cases[f'{prog} #{r.group(2)} {name}'] = status
+                if status == 'FAIL':
+                    counts['failures'].append(f'{prog} #{r.group(2)} {name}')
+        block, desc = [], ''
+        if totals:
+            pas, fail, xfail, xpass, skip, err = totals
+            counts['passed'] += pas + xfail
+            counts['failed'] += fail + xpass + err
+            counts['skipped'] += skip
+            if not prog_ok and fail + xpass + err == 0:
+                counts['failed'] += 1
+                counts['failures'].append(f'{prog}: {line}')
+        elif prog_ok:
+            counts['skipped' if 'SKIP' in line else 'passed'] += 1
+        else:
+            counts['failed'] += 1
+            counts['failures'].append(f'{prog}: {line}')
+    return counts, cases
+
+
+def run_selftests(arch, kernel, mode, commands, label):
+    out = build_userspace(arch)
+    cpio = make_initramfs(out, label, commands)
+    name = f'selftest-{arch}-{label}'
+    logfile = os.path.join(RESULTS, name + '.log')
+    cmdline = 'kunit.enable=0' + (f' page_pin={mode}' if mode != 'base'
+                                  else '')
+    log(f'{name}: booting ({cmdline})')
+    text, status, dt = boot(arch, kernel, cmdline, logfile, initrd=cpio)
+    counts, cases = parse_selftest_log(text)
+    problems = []
+    if status != 'ok':
+        problems.append(status)
+    if '# page_pin selftests done' not in text:
+        problems.append('the run did not finish')
+    if not cases:
+        problems.append('no TAP results parsed')
+    spl = splats(text)
+    if spl:
+        problems.append(f'{len(spl)} kernel splat line(s)')
+    if problems:
+        counts['failed'] += 1
+        counts['failures'].append(f'{name}: ' + '; '.join(problems))
+        tail = '\n'.join(text.splitlines()[-30:])
+        print(f'---- {name}: {"; ".join(problems)}; last console lines:\n'
+              f'{tail}\n---- splats:\n' + '\n'.join(spl[:20]) + '\n----')
+    with open(os.path.join(RESULTS, name + '.json'), 'w',
+              encoding='utf-8') as f:
+        json.dump(cases, f, indent=1, sort_keys=True)
+    log(f'{name}: {counts["passed"]} passed, {counts["failed"]} failed, '
+        f'{counts["skipped"]} skipped in {dt:.0f} s')
+    return {'arch': arch, 'mode': mode, 'suite': 'selftests',
+            'passed': counts['passed'], 'failed': counts['failed'],
+            'skipped': counts['skipped'], 'failures': counts['failures'],
+            'seconds': round(dt)}, cases
+
+
+def compare_with_base(arch, base_cases, runs):
+    """Per-test diff of the upstream selftests: base vs patched."""
+    rows, new_failures = [], []
+    names = sorted(set(base_cases) | {n for c in runs.values() for n in c})
+    for name in names:
+        if name.startswith('page_pin_test'):
+            continue
+        b = base_cases.get(name, '-')
+        vals = {m: c.get(name, '-') for m, c in runs.items()}
+        if any(v != b for v in vals.values()):
+            rows.append((name, b, vals))
+        for m, v in vals.items():
+            if v in ('FAIL', '-') and b in ('PASS', 'SKIP'):
+                new_failures.append(f'{arch} page_pin={m}: {name} '
+                                    f'({b} on base, {v} patched)')
+    path = os.path.join(RESULTS, f'selftest-diff-{arch}.md')
+    with open(path, 'w', encoding='utf-8') as f:
+        f.write(f'{arch}: {len(base_cases)} upstream cases on base; '
+                f'{len(rows)} differ; {len(new_failures)} new failures\n')
+        for name, b, vals in rows:
+            f.write(f'- {name}: base {b}, ' + ', '.join(
+                f'{m} {v}' for m, v in vals.items()) + '\n')
+    ok = not new_failures
+    return {'arch': arch, 'mode': 'vs base', 'suite': 'upstream-diff',
+            'passed': int(ok), 'failed': int(not ok), 'skipped': 0,
+            'failures': new_failures, 'seconds': 0}
+
+
+def build_base_kernel(arch):
+    """The unpatched base with the same fragments, minus page_pin."""
+    out = os.path.join(BUILD, f'{arch}-base')
+    base = ensure_base_tree()
+    frags = []
+    for frag in fragments(arch):
+        dst = os.path.join(out + '-frags', os.path.basename(frag))
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        with open(frag, encoding='utf-8') as f:
+            keep = [ln for ln in f if 'PAGE_PIN' not in ln]
+        with open(dst, 'w', encoding='utf-8') as f:
+            f.writelines(keep)
+        frags.append(dst)
+    a = ARCHES[arch]
+    env = make_env()
+    env.update(ARCH=a['karch'], CROSS_COMPILE=a['cross'])
+    os.makedirs(out, exist_ok=True)
+    t0 = time.time()
+    res = subprocess.run([os.path.join(base, 'scripts/kconfig/merge_config.sh'),
+                          '-O', out] + frags, cwd=base, env=env,
+                         capture_output=True, text=True)
+    if res.returncode:
+        die(f'{arch}-base: merge_config.sh failed\n{res.stderr[-2000:]}')
+    kmake(arch, out, os.path.basename(a['image']), src=base)
+    log(f'{arch}: base kernel built in {time.time() - t0:.0f} s')
+    return os.path.join(out, a['image'])
+
+
+def selftest_matrix(arch, kernel, with_base):
+    rows, runs = [], {}
+    for mode in MODES:
+        row, cases = run_selftests(arch, kernel, mode,
+                                   ['page_pin_test'] + UPSTREAM_TESTS, mode)
+        rows.append(row)
+        runs[mode] = cases
+    if with_base:
+        base_kernel = build_base_kernel(arch)
+        row, cases = run_selftests(arch, base_kernel, 'base', UPSTREAM_TESTS,
+                                   'base')
+        rows.append(row)
+        rows.append(compare_with_base(arch, cases, runs))
+    return rows
+
+
+# The unpatched-base comparison runs in make check for these arches, and
+# for all of them in make check-full.
+BASE_IN_CHECK = ('x86_64',)
+
+
 def cmd_check(args):
+    full = '--full' in args
+    args = [a for a in args if a != '--full']
     arches = parse_arches(args)
     t0 = time.time()
     cmd_tree()
@@ -592,6 +856,9 @@ def cmd_check(args):
             continue
         for mode in MODES:
             rows.append(run_kunit(arch, kernel, mode))
+        if os.environ.get('PP_NO_SELFTESTS') != '1':
+            rows += selftest_matrix(arch, kernel,
+                                    full or arch in BASE_IN_CHECK)
     table = write_table(rows)
     passed = sum(r['passed'] for r in rows)
     failed = sum(r['failed'] for r in rows)

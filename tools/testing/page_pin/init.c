@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /init for the page_pin selftest initramfs.
+ *
+ * Mounts proc, sysfs, debugfs, devtmpfs and a tmpfs on /tmp, then runs the
+ * commands listed in /tests/run.list (one per line: program and arguments,
+ * relative to /tests).  Each command's TAP output is printed indented by
+ * four spaces under one KTAP header, followed by "ok N name" or
+ * "not ok N name", so that tools/testing/kunit/kunit.py parse reads the
+ * whole run.  Exit status 4 (KSFT_SKIP) is reported as a skip.  A command
+ * that runs longer than its timeout is killed and reported as failed.
+ * Finally the machine is rebooted, which ends QEMU (-no-reboot).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_CMDS	64
+#define MAX_ARGS	16
+#define TIMEOUT_S	900
+
+static void mnt(const char *src, const char *dst, const char *type)
+{
+	mkdir(dst, 0755);
+	if (mount(src, dst, type, 0, NULL) && errno != EBUSY)
+		printf("# init: mount %s on %s: %s\n", type, dst, strerror(errno));
+}
+
+/* Copy the child's output, each line indented for the KTAP subtest. */
+static void relay(int fd)
+{
+	char buf[4096];
+	int bol = 1;
+	ssize_t n, i;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		for (i = 0; i < n; i++) {
+			if (bol)
+				fputs("    ", stdout);
+			putchar(buf[i]);
+			bol = buf[i] == '\n';
+		}
+		fflush(stdout);
+	}
+	if (!bol)
+		putchar('\n');
+}
+
+static int run(char **argv, const char *name, int num)
+{
+	struct timespec t0, t1;
+	int pfd[2], status;
+	pid_t pid;
+
+	if (pipe(pfd))
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pid = fork();
+	if (pid == 0) {
+		close(pfd[0]);
+		dup2(pfd[1], 1);
+		dup2(pfd[1], 2);
+		setpgid(0, 0);
+		alarm(TIMEOUT_S);
+		execv(argv[0], argv);
+		printf("exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(pfd[1]);
+	relay(pfd[0]);
+	close(pfd[0]);
+	waitpid(pid, &status, 0);
+	kill(-pid, SIGKILL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("# %s: %ld s\n", name, (long)(t1.tv_sec - t0.tv_sec));
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		printf("ok %d %s\n", num, name);
+	else if (WIFEXITED(status) && WEXITSTATUS(status) == 4)
+		printf("ok %d %s # SKIP exit status 4\n", num, name);
+	else if (WIFSIGNALED(status))
+		printf("not ok %d %s # killed by signal %d%s\n", num, name,
+		       WTERMSIG(status),
+		       WTERMSIG(status) == SIGALRM ? " (timeout)" : "");
+	else
+		printf("not ok %d %s # exit status %d\n", num, name,
+		       WEXITSTATUS(status));
+	fflush(stdout);
+	return 0;
+}
+
+int main(void)
+{
+	static char lines[MAX_CMDS][256];
+	char *argv[MAX_ARGS + 1];
+	int ncmds = 0, i;
+	FILE *list;
+
+	mnt("devtmpfs", "/dev", "devtmpfs");
+	mnt("proc", "/proc", "proc");
+	mnt("sysfs", "/sys", "sysfs");
+	mnt("debugfs", "/sys/kernel/debug", "debugfs");
+	mnt("tmpfs", "/tmp", "tmpfs");
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* Tests that create local files get a writable tmpfs. */
+	if (chdir("/tmp"))
+		printf("# init: no /tmp\n");
+
+	list = fopen("/tests/run.list", "r");
+	while (list && ncmds < MAX_CMDS &&
+	       fgets(lines[ncmds], sizeof(lines[0]), list)) {
+		lines[ncmds][strcspn(lines[ncmds], "\n")] = '\0';
+		if (lines[ncmds][0] && lines[ncmds][0] != '#')
+			ncmds++;
+	}
+	printf("KTAP version 1\n1..%d\n", ncmds);
+	for (i = 0; i < ncmds; i++) {
+		char name[256], *tok, *save = NULL;
+		char path[300];
+		int argc = 0;
+
+		snprintf(name, sizeof(name), "%s", lines[i]);
+		for (tok = strtok_r(lines[i], " ", &save);
+		     tok && argc < MAX_ARGS; tok = strtok_r(NULL, " ", &save))
+			argv[argc++] = tok;
+		argv[argc] = NULL;
+		snprintf(path, sizeof(path), "/tests/%s", argv[0]);
+		argv[0] = path;
+		if (run(argv, name, i + 1))
+			printf("not ok %d %s # cannot start\n", i + 1, name);
+	}
+	printf("# page_pin selftests done\n");
+	fflush(stdout);
+	sync();
+	reboot(RB_AUTOBOOT);
+	return 0;
+}

@@ -1,0 +1,340 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * page_pin selftest: watch FOLL_PIN pins from user space.
+ *
+ * Pins are taken through the gup_test debugfs file (CONFIG_GUP_TEST) and
+ * observed through /proc/self/pagemap and /proc/kpageflags, where
+ * KPF_DMA_PINNED (27) reports folio_maybe_dma_pinned() and the
+ * kernel-hacking bit KPF_PIN_MARKED (43) the raw page_pin mark.  The
+ * expected answers depend on page_pin= on the kernel command line; cases
+ * that need tracking are skipped with page_pin=off.  Needs root.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/klog.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <mm/gup_test.h>
+#include "../kselftest_harness.h"
+
+#ifndef KPF_DMA_PINNED
+#define KPF_DMA_PINNED		27
+#endif
+#define KPF_PIN_MARKED		43
+#define PM_PFN_MASK		((1ULL << 55) - 1)
+#define PM_PRESENT		(1ULL << 63)
+#define MANY_REFS		1100
+#define FOLL_WRITE		0x01
+
+/* The page_pin= value on the command line; "" if there is none. */
+static const char *cmdline_mode(void)
+{
+	static char buf[4096];
+	static const char *mode;
+	char *p;
+	FILE *f;
+
+	if (mode)
+		return mode;
+	mode = "";
+	f = fopen("/proc/cmdline", "r");
+	if (!f)
+		return mode;
+	if (fgets(buf, sizeof(buf), f)) {
+		p = strstr(buf, "page_pin=");
+		if (p) {
+			p += strlen("page_pin=");
+			p[strcspn(p, " \n")] = '\0';
+			mode = p;
+		}
+	}
+	fclose(f);
+	return mode;
+}
+
+static bool tracking(void)
+{
+	return !strcmp(cmdline_mode(), "on");
+}
+
+static uint64_t pfn_of(void *addr)
+{
+	uint64_t ent = 0;
+	long ps = sysconf(_SC_PAGESIZE);
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &ent, sizeof(ent),
+		  ((uintptr_t)addr / ps) * sizeof(ent)) != sizeof(ent))
+		ent = 0;
+	close(fd);
+	return (ent & PM_PRESENT) ? (ent & PM_PFN_MASK) : 0;
+}
+
+static uint64_t kpageflags(uint64_t pfn)
+{
+	uint64_t flags = 0;
+	int fd = open("/proc/kpageflags", O_RDONLY);
+
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &flags, sizeof(flags), pfn * sizeof(flags)) !=
+	    sizeof(flags))
+		flags = 0;
+	close(fd);
+	return flags;
+}
+
+static bool kpf(uint64_t pfn, int bit)
+{
+	return kpageflags(pfn) & (1ULL << bit);
+}
+
+FIXTURE(pin) {
+	int gup_fd;
+	long ps;
+};
+
+FIXTURE_SETUP(pin)
+{
+	self->ps = sysconf(_SC_PAGESIZE);
+	self->gup_fd = open("/sys/kernel/debug/gup_test", O_RDWR);
+	if (self->gup_fd < 0)
+		SKIP(return, "no /sys/kernel/debug/gup_test (CONFIG_GUP_TEST, debugfs)");
+	if (access("/proc/kpageflags", R_OK))
+		SKIP(return, "no readable /proc/kpageflags (needs root)");
+}
+
+FIXTURE_TEARDOWN(pin)
+{
+	if (self->gup_fd >= 0)
+		close(self->gup_fd);
+}
+
+static void *map_page(long ps, char fill)
+{
+	char *p = mmap(NULL, ps, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	memset(p, fill, ps);
+	return p;
+}
+
+/* The boot line states the mode that the command line asked for. */
+TEST(boot_option)
+{
+	const char *mode = cmdline_mode();
+	char *log, want[64];
+	int len;
+
+	len = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
+	ASSERT_GT(len, 0);
+	log = calloc(1, len + 1);
+	ASSERT_NE(NULL, log);
+	ASSERT_GT(klogctl(3 /* SYSLOG_ACTION_READ_ALL */, log, len), 0);
+	snprintf(want, sizeof(want), "page_pin: tracking %s,",
+		 strcmp(mode, "on") ? "off" : "on");
+	EXPECT_NE(NULL, strstr(log, want)) {
+		TH_LOG("page_pin=%s but the boot log lacks \"%s\"", mode, want);
+	}
+	free(log);
+}
+
+/* Pinned reads as pinned; after the unpin only the sticky mark is left. */
+TEST_F(pin, longterm_pin_anon)
+{
+	struct pin_longterm_test args = {};
+	char *p = map_page(self->ps, 1);
+	uint64_t pfn;
+
+	ASSERT_NE(NULL, p);
+	pfn = pfn_of(p);
+	ASSERT_NE(0, pfn);
+	EXPECT_FALSE(kpf(pfn, KPF_DMA_PINNED));
+	EXPECT_FALSE(kpf(pfn, KPF_PIN_MARKED));
+
+	args.addr = (uintptr_t)p;
+	args.size = self->ps;
+	args.flags = PIN_LONGTERM_TEST_FLAG_USE_WRITE;
+	ASSERT_EQ(0, ioctl(self->gup_fd, PIN_LONGTERM_TEST_START, &args));
+	EXPECT_TRUE(kpf(pfn, KPF_DMA_PINNED));
+	EXPECT_EQ(tracking(), kpf(pfn, KPF_PIN_MARKED));
+
+	ASSERT_EQ(0, ioctl(self->gup_fd, PIN_LONGTERM_TEST_STOP));
+	EXPECT_FALSE(kpf(pfn, KPF_DMA_PINNED));
+	EXPECT_EQ(tracking(), kpf(pfn, KPF_PIN_MARKED));
+
+	/* Freed: the mark is gone. */
+	munmap(p, self->ps);
+	EXPECT_FALSE(kpf(pfn, KPF_PIN_MARKED));
+}
+
+/* GUP-fast pins mark the page too. */
+TEST_F(pin, fast_pin_anon)
+{
+	struct pin_longterm_test args = {};
+	char *p = map_page(self->ps, 1);
+	uint64_t pfn;
+
+	ASSERT_NE(NULL, p);
+	pfn = pfn_of(p);
+	args.addr = (uintptr_t)p;
+	args.size = self->ps;
+	args.flags = PIN_LONGTERM_TEST_FLAG_USE_WRITE |
+		     PIN_LONGTERM_TEST_FLAG_USE_FAST;
+	ASSERT_EQ(0, ioctl(self->gup_fd, PIN_LONGTERM_TEST_START, &args));
+	EXPECT_TRUE(kpf(pfn, KPF_DMA_PINNED));
+	EXPECT_EQ(tracking(), kpf(pfn, KPF_PIN_MARKED));
+	ASSERT_EQ(0, ioctl(self->gup_fd, PIN_LONGTERM_TEST_STOP));
+	EXPECT_FALSE(kpf(pfn, KPF_DMA_PINNED));
+	munmap(p, self->ps);
+}
+
+/*
+ * MANY_REFS plain references from vmsplice() on a never-pinned anonymous
+ * page: the heuristic says pinned, page_pin says not pinned.
+ */
+TEST_F(pin, many_refs_anon)
+{
+	int pipes[(MANY_REFS + 255) / 256][2], npipes = 0, i;
+	char *p = map_page(self->ps, 2);
+	struct iovec iov;
+	uint64_t pfn;
+
+	ASSERT_NE(NULL, p);
+	pfn = pfn_of(p);
+	for (i = 0; i < MANY_REFS; i++) {
+		if (i % 256 == 0) {
+			ASSERT_EQ(0, pipe(pipes[npipes]));
+			ASSERT_EQ(256 * self->ps,
+				  fcntl(pipes[npipes][1], F_SETPIPE_SZ,
+					256 * self->ps));
+			npipes++;
+		}
+		iov.iov_base = p;
+		iov.iov_len = self->ps;
+		ASSERT_EQ(self->ps, vmsplice(pipes[npipes - 1][1], &iov, 1, 0));
+	}
+	EXPECT_EQ(!tracking(), kpf(pfn, KPF_DMA_PINNED)) {
+		TH_LOG("page_pin=%s: %d vmsplice refs read as %s",
+		       cmdline_mode(), MANY_REFS,
+		       kpf(pfn, KPF_DMA_PINNED) ? "pinned" : "not pinned");
+	}
+	EXPECT_FALSE(kpf(pfn, KPF_PIN_MARKED));
+	for (i = 0; i < npipes; i++) {
+		close(pipes[i][0]);
+		close(pipes[i][1]);
+	}
+	EXPECT_FALSE(kpf(pfn, KPF_DMA_PINNED));
+	munmap(p, self->ps);
+}
+
+/* A memfd (shmem) page mapped MANY_REFS times: the same two answers. */
+TEST_F(pin, many_refs_memfd)
+{
+	char *maps[MANY_REFS];
+	uint64_t pfn;
+	int fd, i;
+
+	fd = memfd_create("page_pin_test", 0);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, ftruncate(fd, self->ps));
+	for (i = 0; i < MANY_REFS; i++) {
+		maps[i] = mmap(NULL, self->ps, PROT_READ | PROT_WRITE,
+			       MAP_SHARED, fd, 0);
+		ASSERT_NE(MAP_FAILED, maps[i]);
+		maps[i][0] = 3;
+	}
+	pfn = pfn_of(maps[0]);
+	ASSERT_NE(0, pfn);
+	EXPECT_EQ(!tracking(), kpf(pfn, KPF_DMA_PINNED));
+	EXPECT_FALSE(kpf(pfn, KPF_PIN_MARKED));
+	for (i = 0; i < MANY_REFS; i++)
+		munmap(maps[i], self->ps);
+	EXPECT_FALSE(kpf(pfn, KPF_DMA_PINNED));
+	close(fd);
+}
+
+/*
+ * fork() with a pinned page: the child gets a copy, the parent keeps the
+ * pinned page, so what the "device" sees is what the parent writes.
+ */
+TEST_F(pin, fork_while_pinned)
+{
+	struct pin_longterm_test args = {};
+	char *p = map_page(self->ps, 'A');
+	char *seen = malloc(self->ps);
+	uint64_t pfn, dst;
+	int status;
+	pid_t pid;
+
+	ASSERT_NE(NULL, p);
+	ASSERT_NE(NULL, seen);
+	pfn = pfn_of(p);
+	args.addr = (uintptr_t)p;
+	args.size = self->ps;
+	args.flags = PIN_LONGTERM_TEST_FLAG_USE_WRITE;
+	ASSERT_EQ(0, ioctl(self->gup_fd, PIN_LONGTERM_TEST_START, &args));
+
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		if (p[0] != 'A')
+			_exit(1);
+		if (pfn_of(p) == pfn)
+			_exit(2);	/* shares the pinned page */
+		p[0] = 'C';
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		TH_LOG("child status %#x (1: bad data, 2: no copy)", status);
+	}
+	EXPECT_EQ(pfn, pfn_of(p));
+	p[0] = 'P';
+	dst = (uintptr_t)seen;
+	ASSERT_EQ(0, ioctl(self->gup_fd, PIN_LONGTERM_TEST_READ, &dst));
+	EXPECT_EQ('P', seen[0]);
+	EXPECT_TRUE(kpf(pfn, KPF_DMA_PINNED));
+	ASSERT_EQ(0, ioctl(self->gup_fd, PIN_LONGTERM_TEST_STOP));
+	free(seen);
+	munmap(p, self->ps);
+}
+
+/* FOLL_GET never marks; FOLL_PIN does (positive control). */
+TEST_F(pin, foll_get_never_marks)
+{
+	struct gup_test gup = {};
+	char *p;
+	uint64_t pfn;
+
+	if (!tracking())
+		SKIP(return, "needs page_pin=on");
+	p = map_page(self->ps, 4);
+	ASSERT_NE(NULL, p);
+	pfn = pfn_of(p);
+	gup.addr = (uintptr_t)p;
+	gup.size = self->ps;
+	gup.nr_pages_per_call = 1;
+	gup.gup_flags = FOLL_WRITE;
+	ASSERT_EQ(0, ioctl(self->gup_fd, GUP_BASIC_TEST, &gup));
+	EXPECT_FALSE(kpf(pfn, KPF_PIN_MARKED));
+	ASSERT_EQ(0, ioctl(self->gup_fd, PIN_BASIC_TEST, &gup));
+	EXPECT_TRUE(kpf(pfn, KPF_PIN_MARKED));
+	EXPECT_FALSE(kpf(pfn, KPF_DMA_PINNED));
+	munmap(p, self->ps);
+}
+
+TEST_HARNESS_MAIN
