@@ -49,3 +49,9 @@ cocci-report: deps
 .PHONY: check-full
 check-full: deps
 	$(PP) check --full $(ARCHES)
+
+# Build each driver conversion (drivers-patches/) with sparse, on an arch
+# where the driver builds (see tools/testing/page_pin/cocci/drivers.build).
+.PHONY: cocci-drivers
+cocci-drivers: deps
+	$(PP) cocci-drivers

@@ -21,6 +21,7 @@
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
+#include <sys/swap.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +29,49 @@
 #define MAX_CMDS	64
 #define MAX_ARGS	16
 #define TIMEOUT_S	900
+
+/* struct swap_header's info part (include/linux/swap.h), native endian. */
+struct swap_info_hdr {
+	unsigned int version;
+	unsigned int last_page;
+	unsigned int nr_badpages;
+	unsigned char uuid[16];
+	unsigned char label[16];
+};
+
+/* Swap on a 256 MiB zram disk, if the kernel has zram. */
+static void setup_swap(void)
+{
+	const char *size = "268435456";
+	long ps = sysconf(_SC_PAGESIZE);
+	struct swap_info_hdr hdr = {
+		.version = 1,
+		.last_page = 268435456 / ps - 1,
+	};
+	char *page;
+	int fd;
+
+	fd = open("/sys/block/zram0/disksize", O_WRONLY);
+	if (fd < 0) {
+		printf("# init: no zram0, running without swap\n");
+		return;
+	}
+	if (write(fd, size, strlen(size)) < 0)
+		printf("# init: zram disksize: %s\n", strerror(errno));
+	close(fd);
+	page = calloc(1, ps);
+	memcpy(page + 1024, &hdr, sizeof(hdr));
+	memcpy(page + ps - 10, "SWAPSPACE2", 10);
+	fd = open("/dev/zram0", O_WRONLY);
+	if (fd < 0 || write(fd, page, ps) != ps)
+		printf("# init: cannot write the swap header: %s\n",
+		       strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	free(page);
+	if (swapon("/dev/zram0", 0))
+		printf("# init: swapon: %s\n", strerror(errno));
+}
 
 static void mnt(const char *src, const char *dst, const char *type)
 {
@@ -110,6 +154,7 @@ int main(void)
 	mnt("sysfs", "/sys", "sysfs");
 	mnt("debugfs", "/sys/kernel/debug", "debugfs");
 	mnt("tmpfs", "/tmp", "tmpfs");
+	setup_swap();
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	/* Tests that create local files get a writable tmpfs. */
 	if (chdir("/tmp"))

@@ -33,14 +33,14 @@ ARCHES = {
     'x86_64': {
         'karch': 'x86', 'cross': '', 'image': 'arch/x86/boot/bzImage',
         'qemu': ['qemu-system-x86_64', '-bios', 'qboot.rom', '-smp', '2'],
-        'console': 'ttyS0', 'kvm': True,
+        'console': 'ttyS0', 'kvm': True, 'cmdline': 'hugepages=16',
     },
     'arm': {
         'karch': 'arm', 'cross': 'arm-linux-gnueabi-',
         'image': 'arch/arm/boot/zImage',
         'qemu': ['qemu-system-arm', '-machine', 'virt,highmem=off',
                  '-cpu', 'cortex-a15', '-smp', '2'],
-        'console': 'ttyAMA0', 'kvm': False,
+        'console': 'ttyAMA0', 'kvm': False, 'cmdline': 'hugepages=16',
     },
     'm68k': {
         'karch': 'm68k', 'cross': 'm68k-linux-gnu-', 'image': 'vmlinux',
@@ -404,7 +404,7 @@ def boot(arch, kernel, cmdline, logfile, timeout=None, initrd=None,
          extra_qemu=()):
     """Boot a kernel, capture its console; return (log text, status)."""
     a = ARCHES[arch]
-    timeout = timeout or BOOT_TIMEOUT[arch]
+    timeout = timeout or BOOT_TIMEOUT.get(arch, 900)
     cmd = list(a['qemu']) + ['-nodefaults', '-m', '1024', '-no-reboot',
                              '-nographic', '-serial', 'stdio',
                              '-kernel', kernel,
@@ -728,8 +728,8 @@ def run_selftests(arch, kernel, mode, commands, label):
     cpio = make_initramfs(out, label, commands)
     name = f'selftest-{arch}-{label}'
     logfile = os.path.join(RESULTS, name + '.log')
-    cmdline = 'kunit.enable=0' + (f' page_pin={mode}' if mode != 'base'
-                                  else '')
+    cmdline = f'kunit.enable=0 {ARCHES[arch].get("cmdline", "")}' + (
+        f' page_pin={mode}' if mode != 'base' else '')
     log(f'{name}: booting ({cmdline})')
     text, status, dt = boot(arch, kernel, cmdline, logfile, initrd=cpio)
     counts, cases = parse_selftest_log(text)
@@ -835,6 +835,45 @@ def selftest_matrix(arch, kernel, with_base):
 # The unpatched-base comparison runs in make check for these arches, and
 # for all of them in make check-full.
 BASE_IN_CHECK = ('x86_64',)
+
+
+def cmd_cocci_drivers(_args):
+    """Apply each driver conversion to a scratch base checkout and build
+    its objects, with sparse, on an arch where the driver builds."""
+    cmd_tree()
+    scratch = os.path.join(BUILD, 'drivers-tree')
+    if not os.path.exists(os.path.join(scratch, 'Makefile')):
+        shutil.rmtree(scratch, ignore_errors=True)
+        git('worktree', 'prune')
+        git('worktree', 'add', '-q', '--detach', scratch, 'base')
+    git('reset', '-q', '--hard', 'base', tree=scratch)
+    failed = 0
+    with open(os.path.join(COCCI, 'drivers.build'), encoding='utf-8') as f:
+        entries = [ln.split() for ln in f if ln.strip() and ln[0] != '#']
+    pdir = os.path.join(ROOT, 'drivers-patches')
+    for prefix, karch, cross, defconfig, *objs in entries:
+        patches = [p for p in sorted(os.listdir(pdir)) if p.startswith(prefix)]
+        if len(patches) != 1:
+            die(f'drivers.build: no single patch matches {prefix}')
+        sh(['git', '-C', scratch, 'apply', os.path.join(pdir, patches[0])])
+        out = os.path.join(BUILD, f'drivers-{karch}')
+        env = make_env()
+        base = ['make', '-s', '-C', scratch, f'O={out}', f'ARCH={karch}',
+                f'CROSS_COMPILE={cross}', f'-j{os.cpu_count()}']
+        if not os.path.exists(os.path.join(out, '.config')):
+            sh(base + [defconfig], env=env)
+        res = subprocess.run(base + ['C=1'] + objs, env=env,
+                             capture_output=True, text=True)
+        warn = [ln for ln in (res.stdout + res.stderr).splitlines()
+                if 'warning' in ln or 'error' in ln]
+        ok = res.returncode == 0 and not warn
+        failed += not ok
+        print(f'{"ok" if ok else "not ok"} {patches[0]}: {karch} {defconfig} '
+              f'{" ".join(objs)}' + ('' if ok else '\n' + '\n'.join(
+                  warn or res.stderr.splitlines()[-20:])))
+        git('reset', '-q', '--hard', 'base', tree=scratch)
+    print(f'{len(entries) - failed} passed, {failed} failed')
+    return 1 if failed else 0
 
 
 def cmd_check(args):
@@ -968,6 +1007,8 @@ def main(argv):
         return cmd_check(args)
     if cmd == 'run':
         return cmd_run(args)
+    if cmd == 'cocci-drivers':
+        return cmd_cocci_drivers(args)
     if cmd == 'cocci-report':
         return cmd_cocci_report(args)
     if cmd == 'work':
