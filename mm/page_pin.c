@@ -138,6 +138,21 @@ void __page_pin_free(struct page *page, unsigned int order)
 }
 EXPORT_SYMBOL_IF_KUNIT(__page_pin_free);
 
+/**
+ * __dump_page_pin() - Print the page_ext mark of a page being dumped.
+ * @page: The page.
+ */
+void __dump_page_pin(const struct page *page)
+{
+	struct page_ext *page_ext = page_ext_get(page);
+
+	if (!page_ext)
+		return;
+	if (test_bit(PAGE_EXT_DMA_PINNED, &page_ext->flags))
+		pr_warn("marked: pinned with FOLL_PIN since allocation\n");
+	page_ext_put(page_ext);
+}
+
 #else /* CONFIG_PAGE_PIN_PAGEFLAG */
 
 #define PAGE_PIN_BACKEND "page-flag"

@@ -36,6 +36,7 @@ static inline bool page_pin_enabled(void)
 bool __folio_test_pin_marked(const struct folio *folio);
 void __folio_set_pin_marked(struct folio *folio);
 void __page_pin_free(struct page *page, unsigned int order);
+void __dump_page_pin(const struct page *page);
 extern struct page_ext_operations page_pin_ops;
 #else
 static inline bool __folio_test_pin_marked(const struct folio *folio)
@@ -52,6 +53,11 @@ static inline void __folio_set_pin_marked(struct folio *folio)
 
 /* The page allocator clears every page flag when the page is freed. */
 static inline void __page_pin_free(struct page *page, unsigned int order)
+{
+}
+
+/* %pGp in dump_page() already shows PG_dma_pinned. */
+static inline void __dump_page_pin(const struct page *page)
 {
 }
 #endif /* CONFIG_PAGE_PIN_PAGE_EXT */
@@ -122,6 +128,16 @@ static inline void page_pin_free(struct page *page, unsigned int order)
 		__page_pin_free(page, order);
 }
 
+/**
+ * dump_page_pin() - Report the page_pin mark in dump_page().
+ * @page: The page being dumped.
+ */
+static inline void dump_page_pin(const struct page *page)
+{
+	if (page_pin_enabled())
+		__dump_page_pin(page);
+}
+
 #else /* !CONFIG_PAGE_PIN */
 
 static inline bool page_pin_enabled(void)
@@ -149,6 +165,10 @@ static inline bool folio_pin_bit_confirms(const struct folio *folio)
 }
 
 static inline void page_pin_free(struct page *page, unsigned int order)
+{
+}
+
+static inline void dump_page_pin(const struct page *page)
 {
 }
 

@@ -788,12 +788,12 @@ def compare_with_base(arch, base_cases, runs):
             'failures': new_failures, 'seconds': 0}
 
 
-def build_base_kernel(arch):
+def build_base_kernel(arch, out=None, extra=()):
     """The unpatched base with the same fragments, minus page_pin."""
-    out = os.path.join(BUILD, f'{arch}-base')
+    out = out or os.path.join(BUILD, f'{arch}-base')
     base = ensure_base_tree()
     frags = []
-    for frag in fragments(arch):
+    for frag in fragments(arch) + [os.path.join(TREE, e) for e in extra]:
         dst = os.path.join(out + '-frags', os.path.basename(frag))
         os.makedirs(os.path.dirname(dst), exist_ok=True)
         with open(frag, encoding='utf-8') as f:
@@ -816,8 +816,27 @@ def build_base_kernel(arch):
     return os.path.join(out, a['image'])
 
 
+def bad_option_boot(arch, kernel):
+    """page_pin=banana: a warning naming the value, tracking stays off."""
+    out = build_userspace(arch)
+    cpio = make_initramfs(out, 'empty', [])
+    name = f'bootopt-{arch}'
+    logfile = os.path.join(RESULTS, name + '.log')
+    text, status, dt = boot(arch, kernel, 'kunit.enable=0 page_pin=banana',
+                            logfile, initrd=cpio)
+    want = ['page_pin: ignoring malformed page_pin=banana (expected on or '
+            'off), keeping off', 'page_pin: tracking off,']
+    missing = [w for w in want if w not in text]
+    problems = missing + ([status] if status != 'ok' else []) + splats(text)
+    log(f'{name}: {"ok" if not problems else problems}')
+    return {'arch': arch, 'mode': 'banana', 'suite': 'boot option',
+            'passed': int(not problems), 'failed': int(bool(problems)),
+            'skipped': 0, 'failures': [f'{name}: {p}' for p in problems],
+            'seconds': round(dt)}
+
+
 def selftest_matrix(arch, kernel, with_base):
-    rows, runs = [], {}
+    rows, runs = [bad_option_boot(arch, kernel)], {}
     for mode in MODES:
         row, cases = run_selftests(arch, kernel, mode,
                                    ['page_pin_test'] + UPSTREAM_TESTS, mode)
@@ -830,6 +849,128 @@ def selftest_matrix(arch, kernel, with_base):
         rows.append(row)
         rows.append(compare_with_base(arch, cases, runs))
     return rows
+
+
+def read_exceptions():
+    waived = []
+    with open(os.path.join(ROOT, 'tools/testing/page_pin/'
+                           'checkpatch.exceptions'), encoding='utf-8') as f:
+        for line in f:
+            if line.strip() and not line.startswith('#'):
+                path, msg = line.rstrip('\n').split('\t', 1)
+                waived.append((path, msg))
+    return waived
+
+
+def checkpatch_findings(args):
+    """checkpatch --strict findings as (file, message) pairs."""
+    res = subprocess.run([os.path.join(TREE, 'scripts/checkpatch.pl'),
+                          '--strict', '--no-summary'] + args, cwd=TREE,
+                         capture_output=True, text=True)
+    found, msg = [], None
+    for line in res.stdout.splitlines():
+        m = re.match(r'^(ERROR|WARNING|CHECK): (.*)$', line)
+        if m:
+            if msg:
+                found.append(('', msg))
+            msg = f'{m.group(1)}: {m.group(2)}'
+            continue
+        m = re.match(r'^#\d+: FILE: (.*?):\d+:', line)
+        if m and msg:
+            found.append((m.group(1), msg))
+            msg = None
+    if msg:
+        found.append(('', msg))
+    return found
+
+
+def style_gates():
+    """checkpatch --strict on patches and new files, and kernel-doc."""
+    t0 = time.time()
+    waived = read_exceptions()
+    bad = []
+    targets = [os.path.join(ROOT, 'patches', n) for n in series()]
+    for path in targets:
+        for fname, msg in checkpatch_findings([path]):
+            if not any(fname.endswith(w[0]) and w[1] in msg for w in waived):
+                bad.append(f'{os.path.basename(path)}: {fname}: {msg}')
+    new_src = [p for _, p in overlay_files()
+               if p.endswith(('.c', '.h')) and
+               p.startswith(('include/', 'mm/', 'lib/', 'tools/testing/'))
+               and '/tests/' not in p]
+    for fname, msg in checkpatch_findings(['--no-tree', '-f'] + [
+            os.path.join(ROOT, p) for p in new_src]):
+        bad.append(f'{os.path.relpath(fname, ROOT)}: {msg}')
+    rows = [{'arch': '-', 'mode': '-', 'suite': 'checkpatch --strict',
+             'passed': int(not bad), 'failed': int(bool(bad)), 'skipped': 0,
+             'failures': bad, 'seconds': round(time.time() - t0)}]
+    kdoc = [os.path.join(TREE, p) for p in new_src
+            if p.startswith(('include/', 'mm/', 'lib/'))]
+    res = subprocess.run([os.path.join(TREE, 'scripts/kernel-doc'), '-none',
+                          '-Wall'] + kdoc, capture_output=True, text=True)
+    out = (res.stdout + res.stderr).strip()
+    ok = res.returncode == 0 and not out
+    rows.append({'arch': '-', 'mode': '-', 'suite': 'kernel-doc',
+                 'passed': int(ok), 'failed': int(not ok), 'skipped': 0,
+                 'failures': [] if ok else out.splitlines()[:20],
+                 'seconds': 0})
+    log(f'checkpatch: {len(bad)} findings; kernel-doc: '
+        f'{"clean" if ok else out[:200]}')
+    return rows
+
+
+def touched_objects():
+    """Objects built from the files that patches/ and the overlay touch."""
+    objs = set()
+    for name in series():
+        with open(os.path.join(ROOT, 'patches', name), encoding='utf-8',
+                  errors='replace') as f:
+            for line in f:
+                m = re.match(r'^\+\+\+ b/(\S+)\.c$', line)
+                if m and not m.group(1).startswith(('tools/', 'scripts/')):
+                    objs.add(m.group(1) + '.o')
+    for _, path in overlay_files():
+        if path.endswith('.c') and path.split('/')[0] in ('mm', 'lib', 'fs'):
+            objs.add(path[:-2] + '.o')
+    return sorted(objs)
+
+
+def sparse_warnings(arch, src, out, objs):
+    a = ARCHES[arch]
+    cmd = ['make', '-C', src, f'O={out}', f'ARCH={a["karch"]}',
+           f'CROSS_COMPILE={a["cross"]}', 'C=2', f'-j{os.cpu_count()}'] + objs
+    res = subprocess.run(cmd, env=make_env(), capture_output=True, text=True)
+    warns = set()
+    for line in (res.stdout + res.stderr).splitlines():
+        m = re.match(r'^(?:\.\./)*(?:linux/|base/)?([\w/.-]+):\d+:\d+: '
+                     r'(warning|error): (.*)$', line)
+        if m:
+            warns.add(f'{m.group(1)}: {m.group(2)}: {m.group(3)}')
+    return warns, res.returncode
+
+
+def sparse_gate(arch):
+    """No new sparse warnings in touched objects, against the base."""
+    t0 = time.time()
+    objs = touched_objects()
+    base_objs = [o for o in objs
+                 if os.path.exists(os.path.join(BASE_TREE, o[:-2] + '.c'))]
+    new, rc = sparse_warnings(arch, TREE, os.path.join(BUILD, arch), objs)
+    old, _ = sparse_warnings(arch, BASE_TREE,
+                             os.path.join(BUILD, f'{arch}-base'), base_objs)
+    added = sorted(new - old)
+    with open(os.path.join(RESULTS, f'sparse-{arch}.txt'), 'w',
+              encoding='utf-8') as f:
+        f.write(f'objects: {" ".join(objs)}\n{len(new)} warnings patched, '
+                f'{len(old)} on base, {len(added)} new\n' +
+                ''.join(w + '\n' for w in added))
+    ok = not added and rc == 0
+    log(f'sparse {arch}: {len(objs)} objects, {len(new)} warnings, '
+        f'{len(old)} on base, {len(added)} new')
+    return {'arch': arch, 'mode': '-', 'suite': 'sparse (C=2)',
+            'passed': int(ok), 'failed': int(not ok), 'skipped': 0,
+            'failures': added or ([] if ok else [f'make C=2 exited {rc}']),
+            'seconds': round(time.time() - t0)}
 
 
 # The unpatched-base comparison runs in make check for these arches, and
@@ -882,8 +1023,9 @@ def cmd_check(args):
     arches = parse_arches(args)
     t0 = time.time()
     cmd_tree()
-    rows = run_cocci_checks() if os.environ.get('PP_NO_COCCI') != '1' \
-        else []
+    rows = style_gates()
+    if os.environ.get('PP_NO_COCCI') != '1':
+        rows += run_cocci_checks()
     for arch in arches:
         try:
             kernel = build(arch)
@@ -898,6 +1040,8 @@ def cmd_check(args):
         if os.environ.get('PP_NO_SELFTESTS') != '1':
             rows += selftest_matrix(arch, kernel,
                                     full or arch in BASE_IN_CHECK)
+            if full or arch in BASE_IN_CHECK:
+                rows.append(sparse_gate(arch))
     table = write_table(rows)
     passed = sum(r['passed'] for r in rows)
     failed = sum(r['failed'] for r in rows)

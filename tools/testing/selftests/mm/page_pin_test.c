@@ -30,8 +30,8 @@
 #define KPF_DMA_PINNED		27
 #endif
 #define KPF_PIN_MARKED		43
-#define PM_PFN_MASK		((1ULL << 55) - 1)
-#define PM_PRESENT		(1ULL << 63)
+#define PM_PFN_MASK		0x007fffffffffffffULL
+#define PM_PRESENT		0x8000000000000000ULL
 #define MANY_REFS		1100
 #define FOLL_WRITE		0x01
 
@@ -53,7 +53,7 @@ static const char *cmdline_mode(void)
 		p = strstr(buf, "page_pin=");
 		if (p) {
 			p += strlen("page_pin=");
-			p[strcspn(p, " \n")] = '\0';
+			p[strcspn(p, "\t\n ")] = '\0';
 			mode = p;
 		}
 	}
@@ -81,10 +81,12 @@ static uint64_t pfn_of(void *addr)
 	return (ent & PM_PRESENT) ? (ent & PM_PFN_MASK) : 0;
 }
 
-static uint64_t kpageflags(uint64_t pfn)
+static const char kpageflags_path[] = "/proc/kpageflags";
+
+static uint64_t read_kpageflags(uint64_t pfn)
 {
 	uint64_t flags = 0;
-	int fd = open("/proc/kpageflags", O_RDONLY);
+	int fd = open(kpageflags_path, O_RDONLY);
 
 	if (fd < 0)
 		return 0;
@@ -97,7 +99,7 @@ static uint64_t kpageflags(uint64_t pfn)
 
 static bool kpf(uint64_t pfn, int bit)
 {
-	return kpageflags(pfn) & (1ULL << bit);
+	return (read_kpageflags(pfn) >> bit) & 1;
 }
 
 FIXTURE(pin) {

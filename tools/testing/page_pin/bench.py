@@ -1,0 +1,189 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+#
+# page_pin benchmark: the cost of tracking on the pin path, in QEMU guests
+# timed by instruction count (-icount shift=0,sleep=off), and the layout and
+# memory figures.  Three kernels per arch: patched with page_pin=on,
+# patched with page_pin=off, and the unpatched base, all without debugging
+# options.  Usage: bench.py [ARCH...]
+"""page_pin benchmark."""
+
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pp  # noqa: E402  pylint: disable=wrong-import-position
+
+OUT = os.path.join(pp.BUILD, 'bench')
+BOOTS = 3
+REPS = 11
+BENCH_FRAG = ['kernel/configs/page_pin_bench.config']
+TESTS = {
+    # name: gup_test arguments (without -r)
+    'pin_fast': '-a -T -m 32 -n 512',
+    'pin_longterm': '-L -T -m 32 -n 512',
+    'gup_fast': '-u -T -m 32 -n 512',
+    'pin_fast_thp': '-a -t -m 32 -n 512',
+}
+NO_THP = ('m68k',)
+TIME_RE = re.compile(r'(\w+_BENCHMARK): Time: get:(\d+) put:(\d+) us')
+
+
+def tests_for(arch):
+    return {k: v for k, v in TESTS.items()
+            if not (k.endswith('_thp') and arch in NO_THP)}
+
+
+def build_kernels(arch):
+    patched = pp.build(arch, out=os.path.join(pp.BUILD, f'bench-{arch}'),
+                       extra=[os.path.join(pp.TREE, f) for f in BENCH_FRAG])
+    base = pp.build_base_kernel(arch, out=os.path.join(
+        pp.BUILD, f'bench-{arch}-base'), extra=BENCH_FRAG)
+    return patched, base
+
+
+def run_boot(arch, kernel, mode, boot):
+    out = pp.build_userspace(arch)
+    cmds = [f'gup_test {args} -r {REPS}' for args in tests_for(arch).values()]
+    cpio = pp.make_initramfs(out, 'bench', cmds)
+    logfile = os.path.join(OUT, f'{arch}-{mode}-{boot}.log')
+    cmdline = 'kunit.enable=0' + ('' if mode == 'base' else
+                                  f' page_pin={mode}')
+    text, status, dt = pp.boot(arch, kernel, cmdline, logfile, initrd=cpio,
+                               extra_qemu=['-icount', 'shift=0,sleep=off'])
+    if status != 'ok' or '# page_pin selftests done' not in text:
+        pp.die(f'bench {arch} {mode} boot {boot}: {status}; see {logfile}')
+    results = {}
+    names = list(tests_for(arch))
+    idx = -1
+    for line in text.splitlines():
+        if line.startswith('    TAP version'):
+            idx += 1
+        m = TIME_RE.search(line)
+        if m and 0 <= idx < len(names):
+            results.setdefault(names[idx], []).append(
+                (int(m.group(2)), int(m.group(3))))
+    pp.log(f'bench {arch} {mode} boot {boot}: {dt:.0f} s')
+    return results
+
+
+def summarize(samples):
+    """Median and spread (min, max) of a list."""
+    return statistics.median(samples), min(samples), max(samples)
+
+
+def bench_arch(arch, rows):
+    patched, base = build_kernels(arch)
+    kernels = {'on': patched, 'off': patched, 'base': base}
+    data = {}
+    for boot in range(BOOTS):
+        for mode, kernel in kernels.items():
+            data[(mode, boot)] = run_boot(arch, kernel, mode, boot)
+    for test in tests_for(arch):
+        for kind in ('first', 'repin'):
+            per_mode = {}
+            for mode in kernels:
+                vals = []
+                for boot in range(BOOTS):
+                    times = data[(mode, boot)].get(test, [])
+                    if len(times) < REPS:
+                        pp.die(f'bench {arch} {mode} {test}: '
+                               f'{len(times)} of {REPS} samples')
+                    sel = times[:1] if kind == 'first' else times[1:]
+                    vals.append(statistics.median(t[0] + t[1] for t in sel))
+                per_mode[mode] = vals
+            for num, den in (('on', 'off'), ('off', 'base')):
+                ratios = [a / b for a, b in zip(per_mode[num], per_mode[den])
+                          if b]
+                med, lo, hi = summarize(ratios)
+                rows.append([arch, test, kind, f'{num}/{den}',
+                             f'{med:.3f}', f'{lo:.3f}', f'{hi:.3f}',
+                             ' '.join(str(round(v)) for v in per_mode[num]),
+                             ' '.join(str(round(v)) for v in per_mode[den])])
+
+
+LAYOUT_C = r'''
+#include <linux/mm_types.h>
+#include <linux/page-flags-layout.h>
+int pp_sizeof_page = sizeof(struct page);
+int pp_nr_pageflags = NR_PAGEFLAGS;
+int pp_lru_refs_width = LRU_REFS_WIDTH;
+#ifdef LAST_CPUPID_NOT_IN_PAGE_FLAGS
+int pp_last_cpupid_in_flags = 0;
+#else
+int pp_last_cpupid_in_flags = 1;
+#endif
+int pp_last_cpupid_width = LAST_CPUPID_WIDTH;
+'''
+
+
+def layout_of(objdir):
+    """Compile LAYOUT_C with the flags kbuild used for mm/page_alloc.o."""
+    with open(os.path.join(objdir, 'mm/.page_alloc.o.cmd'),
+              encoding='utf-8') as f:
+        cmd = f.readline().split(':=', 1)[1].strip()
+    src = os.path.join(OUT, 'layout.c')
+    with open(src, 'w', encoding='utf-8') as f:
+        f.write(LAYOUT_C)
+    cmd = re.sub(r'-Wp,-MMD,\S+', '', cmd)
+    cmd = re.sub(r' -c -o \S+ \S+$', f' -S -o - {src}', cmd)
+    asm = subprocess.run(cmd, shell=True, cwd=objdir, capture_output=True,
+                         text=True, check=True).stdout
+    vals = {}
+    for name, val in re.findall(r'^pp_(\w+):\s*\n\s*\.(?:long|word|4byte)\s+(-?\d+)',
+                                asm, re.M):
+        vals[name] = int(val)
+    return vals
+
+
+def debian_layout(rows):
+    """NR_PAGEFLAGS, LAST_CPUPID and LRU_REFS_WIDTH on Debian's amd64
+    config, base vs patched."""
+    cfg = '/usr/src/linux-config-6.12/config.amd64_none_amd64.xz'
+    if not os.path.exists(cfg):
+        pp.die(f'{cfg} missing: apt-get install linux-config-6.12')
+    for name, src in (('base', pp.ensure_base_tree()), ('patched', pp.TREE)):
+        objdir = os.path.join(pp.BUILD, f'debian-amd64-{name}')
+        os.makedirs(objdir, exist_ok=True)
+        with open(os.path.join(objdir, '.config'), 'wb') as f:
+            f.write(subprocess.run(['xz', '-dc', cfg], capture_output=True,
+                                   check=True).stdout)
+            f.write(b'CONFIG_SYSTEM_TRUSTED_KEYS=""\n'
+                    b'CONFIG_SYSTEM_REVOCATION_KEYS=""\n'
+                    b'# CONFIG_DEBUG_INFO_BTF is not set\n')
+            if name == 'patched':
+                f.write(b'CONFIG_PAGE_PIN=y\n')
+        make = ['make', '-s', '-C', src, f'O={objdir}', 'ARCH=x86',
+                'CC=ccache gcc', f'-j{os.cpu_count()}']
+        pp.sh(make + ['olddefconfig'], env=pp.make_env())
+        pp.sh(make + ['prepare', 'mm/page_alloc.o'], env=pp.make_env())
+        vals = layout_of(objdir)
+        rows.append(['debian-amd64', name, vals])
+    return rows
+
+
+def main(argv):
+    arches = pp.parse_arches(argv or ['x86_64', 'arm', 'm68k'])
+    os.makedirs(OUT, exist_ok=True)
+    pp.cmd_tree()
+    t0 = time.time()
+    rows = []
+    for arch in arches:
+        bench_arch(arch, rows)
+    tsv = os.path.join(OUT, 'bench.tsv')
+    with open(tsv, 'w', encoding='utf-8') as f:
+        f.write('arch\ttest\tkind\tratio\tmedian\tmin\tmax\t'
+                'num_us_per_boot\tden_us_per_boot\n')
+        for r in rows:
+            f.write('\t'.join(str(x) for x in r) + '\n')
+    pp.log(f'bench: {len(rows)} ratios in {time.time() - t0:.0f} s: {tsv}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:]))
