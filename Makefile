@@ -55,3 +55,10 @@ check-full: deps
 .PHONY: cocci-drivers
 cocci-drivers: deps
 	$(PP) cocci-drivers
+
+# Benchmarks: pin/unpin cost on/off/base in icount-timed QEMU guests with
+# non-debug kernels; TSV and plot under build/bench/.
+BENCH_ARCHES ?= x86_64 m68k arm
+.PHONY: bench
+bench: deps
+	python3 tools/testing/page_pin/bench.py $(BENCH_ARCHES)

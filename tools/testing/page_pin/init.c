@@ -80,27 +80,51 @@ static void mnt(const char *src, const char *dst, const char *type)
 		printf("# init: mount %s on %s: %s\n", type, dst, strerror(errno));
 }
 
-/* Copy the child's output, each line indented for the KTAP subtest. */
-static void relay(int fd)
+/* Print output, each line indented for the KTAP subtest. */
+static void indent(const char *buf, size_t n, int *bol)
 {
-	char buf[4096];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (*bol)
+			fputs("    ", stdout);
+		putchar(buf[i]);
+		*bol = buf[i] == '\n';
+	}
+	fflush(stdout);
+}
+
+/*
+ * Copy the child's output to the console as it comes, or, for a command
+ * marked with a leading '@' (benchmarks), only after it has exited, so
+ * that console output does not run during the measurement.
+ */
+static void relay(int fd, int hold)
+{
+	char buf[4096], *all = NULL;
+	size_t len = 0;
 	int bol = 1;
-	ssize_t n, i;
+	ssize_t n;
 
 	while ((n = read(fd, buf, sizeof(buf))) > 0) {
-		for (i = 0; i < n; i++) {
-			if (bol)
-				fputs("    ", stdout);
-			putchar(buf[i]);
-			bol = buf[i] == '\n';
+		if (!hold) {
+			indent(buf, n, &bol);
+			continue;
 		}
-		fflush(stdout);
+		all = realloc(all, len + n);
+		if (!all)
+			return;
+		memcpy(all + len, buf, n);
+		len += n;
 	}
+	if (all)
+		indent(all, len, &bol);
+	free(all);
 	if (!bol)
 		putchar('\n');
 }
 
-static int run(char **argv, const char *name, int num)
+static int run(char **argv, const char *name, int num, int hold)
 {
 	struct timespec t0, t1;
 	int pfd[2], status;
@@ -121,7 +145,7 @@ static int run(char **argv, const char *name, int num)
 		_exit(127);
 	}
 	close(pfd[1]);
-	relay(pfd[0]);
+	relay(pfd[0], hold);
 	close(pfd[0]);
 	waitpid(pid, &status, 0);
 	kill(-pid, SIGKILL);
@@ -169,18 +193,22 @@ int main(void)
 	}
 	printf("KTAP version 1\n1..%d\n", ncmds);
 	for (i = 0; i < ncmds; i++) {
-		char name[256], *tok, *save = NULL;
+		char name[256], *tok, *save = NULL, *line = lines[i];
 		char path[300];
-		int argc = 0;
+		int argc = 0, hold = 0;
 
-		snprintf(name, sizeof(name), "%s", lines[i]);
-		for (tok = strtok_r(lines[i], " ", &save);
+		if (line[0] == '@') {
+			hold = 1;
+			line++;
+		}
+		snprintf(name, sizeof(name), "%.250s", line);
+		for (tok = strtok_r(line, " ", &save);
 		     tok && argc < MAX_ARGS; tok = strtok_r(NULL, " ", &save))
 			argv[argc++] = tok;
 		argv[argc] = NULL;
 		snprintf(path, sizeof(path), "/tests/%s", argv[0]);
 		argv[0] = path;
-		if (run(argv, name, i + 1))
+		if (run(argv, name, i + 1, hold))
 			printf("not ok %d %s # cannot start\n", i + 1, name);
 	}
 	printf("# page_pin selftests done\n");

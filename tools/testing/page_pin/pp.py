@@ -649,7 +649,7 @@ def make_initramfs(out, name, commands):
     runlist = os.path.join(out, f'{name}.run')
     with open(runlist, 'w', encoding='utf-8') as f:
         f.write(''.join(c + '\n' for c in commands))
-    progs = sorted({c.split()[0] for c in commands})
+    progs = sorted({c.split()[0].lstrip('@') for c in commands})
     with open(listfile, 'w', encoding='utf-8') as f:
         f.write('dir /dev 0755 0 0\n'
                 'nod /dev/console 0600 0 0 c 5 1\n'
@@ -914,6 +914,20 @@ def style_gates():
                  'passed': int(ok), 'failed': int(not ok), 'skipped': 0,
                  'failures': [] if ok else out.splitlines()[:20],
                  'seconds': 0})
+    rst = [p for _, p in overlay_files() if p.endswith('.rst')]
+    check = ('import sys, docutils.core\n'
+             'for path in sys.argv[1:]:\n'
+             '    docutils.core.publish_doctree(open(path).read(), '
+             'source_path=path, settings_overrides={"halt_level": 2, '
+             '"report_level": 2})\n')
+    res = subprocess.run(['/usr/bin/python3', '-c', check] +
+                         [os.path.join(ROOT, p) for p in rst],
+                         capture_output=True, text=True)
+    rows.append({'arch': '-', 'mode': '-', 'suite': 'reST (docutils)',
+                 'passed': int(res.returncode == 0),
+                 'failed': int(res.returncode != 0), 'skipped': 0,
+                 'failures': res.stderr.strip().splitlines()[-5:]
+                 if res.returncode else [], 'seconds': 0})
     log(f'checkpatch: {len(bad)} findings; kernel-doc: '
         f'{"clean" if ok else out[:200]}')
     return rows
@@ -942,10 +956,11 @@ def sparse_warnings(arch, src, out, objs):
     res = subprocess.run(cmd, env=make_env(), capture_output=True, text=True)
     warns = set()
     for line in (res.stdout + res.stderr).splitlines():
-        m = re.match(r'^(?:\.\./)*(?:linux/|base/)?([\w/.-]+):\d+:\d+: '
-                     r'(warning|error): (.*)$', line)
+        m = re.match(r'^(\S+?):\d+:\d+: (warning|error): (.*)$', line)
         if m:
-            warns.add(f'{m.group(1)}: {m.group(2)}: {m.group(3)}')
+            path = re.sub(r'^.*?/build/(linux|base)/', '', m.group(1))
+            path = re.sub(r'^(\.\./)+(linux|base)/', '', path)
+            warns.add(f'{path}: {m.group(2)}: {m.group(3)}')
     return warns, res.returncode
 
 
@@ -1056,18 +1071,28 @@ def cmd_check(args):
 
 
 def cmd_run(_args):
+    """Boot x86_64 with page_pin=on, then off, and show the difference."""
     cmd_tree()
     kernel = build('x86_64')
-    logfile = os.path.join(RESULTS, 'run-x86_64.log')
-    text, status, _ = boot('x86_64', kernel,
-                           'page_pin=on kunit_shutdown=reboot', logfile)
-    keep = re.compile(r'Linux version|Kernel command line|page_pin|page_ext|'
-                      r'# Subtest: page_pin|ok \d+ |# page_pin')
-    for line in text.splitlines():
-        if keep.search(line):
-            print(line)
-    print(f'(full console log: {os.path.relpath(logfile, ROOT)}; {status})')
-    return 0 if status == 'ok' else 1
+    out = build_userspace('x86_64')
+    cpio = make_initramfs(out, 'run', ['page_pin_test'])
+    keep = re.compile(r'Linux version|Kernel command line|page_pin:|'
+                      r'page_ext|reads as|^\s*(not )?ok \d+ (pin|global)|'
+                      r'# (page_pin|Totals)')
+    rc = 0
+    for mode in ('on', 'off'):
+        logfile = os.path.join(RESULTS, f'run-x86_64-{mode}.log')
+        print(f'==== page_pin={mode} ====')
+        text, status, _ = boot('x86_64', kernel,
+                               f'page_pin={mode} kunit.enable=0 '
+                               f'{ARCHES["x86_64"]["cmdline"]}', logfile,
+                               initrd=cpio)
+        for line in text.splitlines():
+            if keep.search(line):
+                print(re.sub(r'^\s*# \S+:\d+:\S+:', '    ', line))
+        print(f'(console log: {os.path.relpath(logfile, ROOT)}; {status})')
+        rc |= status != 'ok' or 'not ok' in text
+    return 1 if rc else 0
 
 
 WORK = os.path.join(BUILD, 'work')
