@@ -967,9 +967,12 @@ def sparse_warnings(arch, src, out, objs):
 def sparse_gate(arch):
     """No new sparse warnings in touched objects, against the base."""
     t0 = time.time()
-    objs = touched_objects()
+    # Only objects that this configuration builds (page_ext.o is not built
+    # with the page flag backend, for instance).
+    objs = [o for o in touched_objects()
+            if os.path.exists(os.path.join(BUILD, arch, o))]
     base_objs = [o for o in objs
-                 if os.path.exists(os.path.join(BASE_TREE, o[:-2] + '.c'))]
+                 if os.path.exists(os.path.join(BUILD, f'{arch}-base', o))]
     new, rc = sparse_warnings(arch, TREE, os.path.join(BUILD, arch), objs)
     old, _ = sparse_warnings(arch, BASE_TREE,
                              os.path.join(BUILD, f'{arch}-base'), base_objs)
