@@ -114,7 +114,14 @@ LAYOUT_C = r'''
 #include <linux/page-flags-layout.h>
 int pp_sizeof_page = sizeof(struct page);
 int pp_nr_pageflags = NR_PAGEFLAGS;
-int pp_lru_refs_width = LRU_REFS_WIDTH;
+/* LRU_REFS_WIDTH uses min(), not a constant expression: its parts. */
+int pp_lru_refs_max = __LRU_REFS_WIDTH;
+int pp_zones_width = ZONES_WIDTH;
+int pp_lru_gen_width = LRU_GEN_WIDTH;
+int pp_sections_width = SECTIONS_WIDTH;
+int pp_nodes_width = NODES_WIDTH;
+int pp_kasan_tag_width = KASAN_TAG_WIDTH;
+int pp_bits_per_long = BITS_PER_LONG;
 #ifdef LAST_CPUPID_NOT_IN_PAGE_FLAGS
 int pp_last_cpupid_in_flags = 0;
 #else
@@ -137,9 +144,16 @@ def layout_of(objdir):
     asm = subprocess.run(cmd, shell=True, cwd=objdir, capture_output=True,
                          text=True, check=True).stdout
     vals = {}
-    for name, val in re.findall(r'^pp_(\w+):\s*\n\s*\.(?:long|word|4byte)\s+(-?\d+)',
-                                asm, re.M):
-        vals[name] = int(val)
+    for name, kind, val in re.findall(
+            r'^pp_(\w+):\s*\n\s*\.(long|word|4byte|zero|space)\s+(-?\d+)',
+            asm, re.M):
+        vals[name] = 0 if kind in ("zero", "space") else int(val)
+    if 'bits_per_long' in vals:
+        vals['lru_refs_width'] = min(vals['lru_refs_max'], vals[
+            'bits_per_long'] - vals['nr_pageflags'] - vals['zones_width'] -
+            vals['lru_gen_width'] - vals['sections_width'] -
+            vals['nodes_width'] - vals['kasan_tag_width'] -
+            vals['last_cpupid_width'])
     return vals
 
 
@@ -169,7 +183,33 @@ def debian_layout(rows):
     return rows
 
 
+def layout(arches):
+    """build/bench/layout.md: struct page and page->flags, base vs patched."""
+    lines = ['| config | tree | sizeof(struct page) | NR_PAGEFLAGS | '
+             'LAST_CPUPID in page->flags | LRU_REFS_WIDTH |',
+             '|---|---|---|---|---|---|']
+    keys = ('sizeof_page', 'nr_pageflags', 'last_cpupid_in_flags',
+            'lru_refs_width')
+    for arch in arches:
+        for tree, objdir in (('base', f'bench-{arch}-base'),
+                             ('patched', f'bench-{arch}')):
+            v = layout_of(os.path.join(pp.BUILD, objdir))
+            lines.append(f'| {arch} bench config | {tree} | ' +
+                         ' | '.join(str(v[k]) for k in keys) + ' |')
+    for _, tree, v in debian_layout([]):
+        lines.append(f'| Debian amd64 (config.amd64_none_amd64) | {tree} | ' +
+                     ' | '.join(str(v[k]) for k in keys) + ' |')
+    with open(os.path.join(OUT, 'layout.md'), 'w', encoding='utf-8') as f:
+        f.write('\n'.join(lines) + '\n')
+    print('\n'.join(lines))
+
+
 def main(argv):
+    if argv[:1] == ['layout']:
+        os.makedirs(OUT, exist_ok=True)
+        pp.cmd_tree()
+        layout(pp.parse_arches(argv[1:] or ['x86_64', 'm68k', 'arm']))
+        return 0
     arches = pp.parse_arches(argv or ['x86_64', 'arm', 'm68k'])
     os.makedirs(OUT, exist_ok=True)
     pp.cmd_tree()
@@ -177,6 +217,7 @@ def main(argv):
     rows = []
     for arch in arches:
         bench_arch(arch, rows)
+    layout(arches)
     tsv = os.path.join(OUT, 'bench.tsv')
     with open(tsv, 'w', encoding='utf-8') as f:
         f.write('arch\ttest\tkind\tratio\tmedian\tmin\tmax\t'

@@ -1153,9 +1153,21 @@ def cmd_readme(_args):
         die('README.md lacks the results markers')
     head, rest = text.split(begin, 1)
     _, tail = rest.split(end, 1)
+    text = f'{head}{begin}\n{body}{end}{tail}'
+    bench_md = os.path.join(BUILD, 'bench', 'bench.md')
+    bbegin, bend = '<!-- bench:begin -->', '<!-- bench:end -->'
+    if os.path.exists(bench_md) and bbegin in text:
+        with open(bench_md, encoding='utf-8') as f:
+            bbody = f.read()
+        head, rest = text.split(bbegin, 1)
+        _, tail = rest.split(bend, 1)
+        text = f'{head}{bbegin}\n{bbody}{bend}{tail}'
+        os.makedirs(os.path.join(ROOT, 'results'), exist_ok=True)
+        shutil.copy(os.path.join(BUILD, 'bench', 'bench.png'),
+                    os.path.join(ROOT, 'results', 'bench.png'))
     with open(readme, 'w', encoding='utf-8') as f:
-        f.write(f'{head}{begin}\n{body}{end}{tail}')
-    log('README.md results table updated')
+        f.write(text)
+    log('README.md results tables updated')
 
 
 def qemu_version():
