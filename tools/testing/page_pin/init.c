@@ -26,7 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_CMDS	64
+#define MAX_CMDS	256
 #define MAX_ARGS	16
 #define TIMEOUT_S	900
 
