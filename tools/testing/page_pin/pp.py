@@ -1042,17 +1042,24 @@ def cmd_cocci_drivers(_args):
         patches = [p for p in sorted(os.listdir(pdir)) if p.startswith(prefix)]
         if len(patches) != 1:
             die(f'drivers.build: no single patch matches {prefix}')
-        sh(['git', '-C', scratch, 'apply', os.path.join(pdir, patches[0])])
         out = os.path.join(BUILD, f'drivers-{karch}')
         env = make_env()
         base = ['make', '-s', '-C', scratch, f'O={out}', f'ARCH={karch}',
                 f'CROSS_COMPILE={cross}', f'-j{os.cpu_count()}']
         if not os.path.exists(os.path.join(out, '.config')):
             sh(base + [defconfig], env=env)
-        res = subprocess.run(base + ['C=1'] + objs, env=env,
-                             capture_output=True, text=True)
-        warn = [ln for ln in (res.stdout + res.stderr).splitlines()
-                if 'warning' in ln or 'error' in ln]
+
+        def warnings():
+            res = subprocess.run(base + ['C=2'] + objs, env=env,
+                                 capture_output=True, text=True)
+            found = {re.sub(r':\d+:\d+:', ':', ln)
+                     for ln in (res.stdout + res.stderr).splitlines()
+                     if 'warning' in ln or 'error' in ln}
+            return found, res
+        before, _ = warnings()
+        sh(['git', '-C', scratch, 'apply', os.path.join(pdir, patches[0])])
+        after, res = warnings()
+        warn = sorted(after - before)
         ok = res.returncode == 0 and not warn
         failed += not ok
         print(f'{"ok" if ok else "not ok"} {patches[0]}: {karch} {defconfig} '

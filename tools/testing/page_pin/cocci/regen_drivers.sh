@@ -113,8 +113,10 @@ while read -r f; do
 		echo
 		printf '%s\n' "$verdicts" | sed 's/^/  /'
 		echo
-		echo "Not compile tested.  Comments that still name get_user_pages*()"
-		echo "are not updated by the script."
+		echo "Build-tested with sparse by make cocci-drivers, on the arch and"
+		echo "defconfig listed in tools/testing/page_pin/cocci/drivers.build; not"
+		echo "run on hardware.  Comments that still name get_user_pages*() are not"
+		echo "updated by the script."
 		echo "---"
 		echo
 		cat "$tmp/diff"
