@@ -1028,13 +1028,20 @@ def cmd_cocci_drivers(_args):
     """Apply each driver conversion to a scratch base checkout and build
     its objects, with sparse, on an arch where the driver builds."""
     cmd_tree()
+    row = cocci_drivers_row()
+    print(f'{row["passed"]} passed, {row["failed"]} failed')
+    return 1 if row['failed'] else 0
+
+
+def cocci_drivers_row():
+    t0 = time.time()
     scratch = os.path.join(BUILD, 'drivers-tree')
     if not os.path.exists(os.path.join(scratch, 'Makefile')):
         shutil.rmtree(scratch, ignore_errors=True)
         git('worktree', 'prune')
         git('worktree', 'add', '-q', '--detach', scratch, 'base')
     git('reset', '-q', '--hard', 'base', tree=scratch)
-    failed = 0
+    failed, failures = 0, []
     with open(os.path.join(COCCI, 'drivers.build'), encoding='utf-8') as f:
         entries = [ln.split() for ln in f if ln.strip() and ln[0] != '#']
     pdir = os.path.join(ROOT, 'drivers-patches')
@@ -1065,9 +1072,13 @@ def cmd_cocci_drivers(_args):
         print(f'{"ok" if ok else "not ok"} {patches[0]}: {karch} {defconfig} '
               f'{" ".join(objs)}' + ('' if ok else '\n' + '\n'.join(
                   warn or res.stderr.splitlines()[-20:])))
+        if not ok:
+            failures.append(f'{patches[0]}: ' + '; '.join(
+                warn or res.stderr.splitlines()[-5:]))
         git('reset', '-q', '--hard', 'base', tree=scratch)
-    print(f'{len(entries) - failed} passed, {failed} failed')
-    return 1 if failed else 0
+    return {'arch': '-', 'mode': '-', 'suite': 'cocci-drivers build',
+            'passed': len(entries) - failed, 'failed': failed, 'skipped': 0,
+            'failures': failures, 'seconds': round(time.time() - t0)}
 
 
 def cmd_check(args):
@@ -1079,6 +1090,7 @@ def cmd_check(args):
     rows = style_gates()
     if os.environ.get('PP_NO_COCCI') != '1':
         rows += run_cocci_checks()
+        rows.append(cocci_drivers_row())
     for arch in arches:
         try:
             kernel = build(arch)
