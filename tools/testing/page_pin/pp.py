@@ -439,6 +439,20 @@ def splats(text):
     return [ln for ln in text.splitlines() if SPLAT_RE.search(ln)]
 
 
+def judge_boot(name, text, problems, counts):
+    """A boot with problems (or any kernel splat) counts as one failure,
+    shown with its last console lines."""
+    spl = splats(text)
+    if spl:
+        problems.append(f'{len(spl)} kernel splat line(s)')
+    if problems:
+        counts['failed'] += 1
+        counts['failures'].append(f'{name}: ' + '; '.join(problems))
+        tail = '\n'.join(text.splitlines()[-40:])
+        print(f'---- {name}: {"; ".join(problems)}; last console lines:\n'
+              f'{tail}\n---- splats:\n' + '\n'.join(spl[:20]) + '\n----')
+
+
 def kunit_parse(logfile, jsonfile):
     parser = os.path.join(TREE, 'tools/testing/kunit/kunit.py')
     res = subprocess.run([sys.executable, parser, 'parse',
@@ -479,15 +493,7 @@ def run_kunit(arch, kernel, mode, extra_cmdline=''):
             counts['skipped'] == 0:
         problems.append('no KUnit results parsed')
         sys.stdout.write(res.stdout[-2000:])
-    spl = splats(text)
-    if spl:
-        problems.append(f'{len(spl)} kernel splat line(s)')
-    if problems:
-        counts['failed'] += 1
-        counts['failures'].append(f'{name}: ' + '; '.join(problems))
-        tail = '\n'.join(text.splitlines()[-40:])
-        print(f'---- {name}: {"; ".join(problems)}; last console lines:\n'
-              f'{tail}\n---- splats:\n' + '\n'.join(spl[:20]) + '\n----')
+    judge_boot(name, text, problems, counts)
     # Keep the lines that show what the feature said at boot.
     boot_lines = [ln for ln in text.splitlines()
                   if 'page_pin' in ln and 'Kernel command line' not in ln
@@ -751,15 +757,7 @@ def run_selftests(arch, kernel, mode, commands, label):
         problems.append('the run did not finish')
     if not cases:
         problems.append('no TAP results parsed')
-    spl = splats(text)
-    if spl:
-        problems.append(f'{len(spl)} kernel splat line(s)')
-    if problems:
-        counts['failed'] += 1
-        counts['failures'].append(f'{name}: ' + '; '.join(problems))
-        tail = '\n'.join(text.splitlines()[-30:])
-        print(f'---- {name}: {"; ".join(problems)}; last console lines:\n'
-              f'{tail}\n---- splats:\n' + '\n'.join(spl[:20]) + '\n----')
+    judge_boot(name, text, problems, counts)
     with open(os.path.join(RESULTS, name + '.json'), 'w',
               encoding='utf-8') as f:
         json.dump(cases, f, indent=1, sort_keys=True)
@@ -1206,6 +1204,11 @@ def cmd_readme(_args):
     if os.path.exists(bench_md) and bbegin in text:
         with open(bench_md, encoding='utf-8') as f:
             bbody = f.read()
+        layout_md = os.path.join(BUILD, 'bench', 'layout.md')
+        if os.path.exists(layout_md):
+            with open(layout_md, encoding='utf-8') as f:
+                bbody += ('\nstruct page and page->flags, read by compiling '
+                          'against each build directory:\n\n' + f.read())
         head, rest = text.split(bbegin, 1)
         _, tail = rest.split(bend, 1)
         text = f'{head}{bbegin}\n{bbody}{bend}{tail}'

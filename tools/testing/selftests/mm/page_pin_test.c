@@ -154,11 +154,15 @@ TEST(boot_option)
 	free(log);
 }
 
-/* Pinned reads as pinned; after the unpin only the sticky mark is left. */
-TEST_F(pin, longterm_pin_anon)
+/*
+ * Pin one fresh page with the given gup_test flags: it reads as pinned, and
+ * after the unpin only the sticky mark is left, until the page is freed.
+ */
+static void pin_unpin_check(struct __test_metadata *_metadata, int gup_fd,
+			    long ps, unsigned int flags)
 {
 	struct pin_longterm_test args = {};
-	char *p = map_page(self->ps, 1);
+	char *p = map_page(ps, 1);
 	uint64_t pfn;
 
 	ASSERT_NE(NULL, p);
@@ -168,40 +172,32 @@ TEST_F(pin, longterm_pin_anon)
 	EXPECT_FALSE(kpf(pfn, KPF_PIN_MARKED));
 
 	args.addr = (uintptr_t)p;
-	args.size = self->ps;
-	args.flags = PIN_LONGTERM_TEST_FLAG_USE_WRITE;
-	ASSERT_EQ(0, ioctl(self->gup_fd, PIN_LONGTERM_TEST_START, &args));
+	args.size = ps;
+	args.flags = flags;
+	ASSERT_EQ(0, ioctl(gup_fd, PIN_LONGTERM_TEST_START, &args));
 	EXPECT_TRUE(kpf(pfn, KPF_DMA_PINNED));
 	EXPECT_EQ(tracking(), kpf(pfn, KPF_PIN_MARKED));
 
-	ASSERT_EQ(0, ioctl(self->gup_fd, PIN_LONGTERM_TEST_STOP));
+	ASSERT_EQ(0, ioctl(gup_fd, PIN_LONGTERM_TEST_STOP));
 	EXPECT_FALSE(kpf(pfn, KPF_DMA_PINNED));
 	EXPECT_EQ(tracking(), kpf(pfn, KPF_PIN_MARKED));
 
-	/* Freed: the mark is gone. */
-	munmap(p, self->ps);
+	munmap(p, ps);
 	EXPECT_FALSE(kpf(pfn, KPF_PIN_MARKED));
+}
+
+TEST_F(pin, longterm_pin_anon)
+{
+	pin_unpin_check(_metadata, self->gup_fd, self->ps,
+			PIN_LONGTERM_TEST_FLAG_USE_WRITE);
 }
 
 /* GUP-fast pins mark the page too. */
 TEST_F(pin, fast_pin_anon)
 {
-	struct pin_longterm_test args = {};
-	char *p = map_page(self->ps, 1);
-	uint64_t pfn;
-
-	ASSERT_NE(NULL, p);
-	pfn = pfn_of(p);
-	args.addr = (uintptr_t)p;
-	args.size = self->ps;
-	args.flags = PIN_LONGTERM_TEST_FLAG_USE_WRITE |
-		     PIN_LONGTERM_TEST_FLAG_USE_FAST;
-	ASSERT_EQ(0, ioctl(self->gup_fd, PIN_LONGTERM_TEST_START, &args));
-	EXPECT_TRUE(kpf(pfn, KPF_DMA_PINNED));
-	EXPECT_EQ(tracking(), kpf(pfn, KPF_PIN_MARKED));
-	ASSERT_EQ(0, ioctl(self->gup_fd, PIN_LONGTERM_TEST_STOP));
-	EXPECT_FALSE(kpf(pfn, KPF_DMA_PINNED));
-	munmap(p, self->ps);
+	pin_unpin_check(_metadata, self->gup_fd, self->ps,
+			PIN_LONGTERM_TEST_FLAG_USE_WRITE |
+			PIN_LONGTERM_TEST_FLAG_USE_FAST);
 }
 
 /*
