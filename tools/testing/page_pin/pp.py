@@ -1226,36 +1226,20 @@ def qemu_version():
     return res.stdout.split('\n')[0].replace('QEMU emulator version ', '')
 
 
+COMMANDS = {
+    'tree': cmd_tree, 'build': cmd_build, 'check': cmd_check, 'run': cmd_run,
+    'cocci-drivers': cmd_cocci_drivers, 'cocci-report': cmd_cocci_report,
+    'work': cmd_work, 'export': cmd_export, 'readme': cmd_readme,
+}
+
+
 def main(argv):
-    if not argv:
-        print(__doc__)
+    if not argv or argv[0] not in COMMANDS:
+        print(f'usage: pp.py {{{"|".join(COMMANDS)}}} [ARCH...]',
+              file=sys.stderr)
         return 2
-    cmd, args = argv[0], argv[1:]
-    if cmd == 'tree':
-        cmd_tree(args)
-        return 0
-    if cmd == 'build':
-        cmd_build(args)
-        return 0
-    if cmd == 'check':
-        return cmd_check(args)
-    if cmd == 'run':
-        return cmd_run(args)
-    if cmd == 'cocci-drivers':
-        return cmd_cocci_drivers(args)
-    if cmd == 'cocci-report':
-        return cmd_cocci_report(args)
-    if cmd == 'work':
-        cmd_work(args)
-        return 0
-    if cmd == 'export':
-        cmd_export(args)
-        return 0
-    if cmd == 'readme':
-        cmd_readme(args)
-        return 0
-    die(f'unknown command {cmd}', 2)
-    return 2
+    # Commands that only act return None: success.
+    return COMMANDS[argv[0]](argv[1:]) or 0
 
 
 if __name__ == '__main__':
