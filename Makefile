@@ -39,6 +39,12 @@ export:
 readme:
 	$(PP) readme
 
+# The posted series: build/series/ (cover letter + git format-patch files),
+# new files folded into their patches as patches/overlay.map says.
+.PHONY: series
+series: deps
+	$(PP) series
+
 # Coccinelle: the tree-wide gup_to_pin verdict list on the base.
 .PHONY: cocci-report
 cocci-report: deps

@@ -11,6 +11,7 @@
 #include <linux/bitops.h>
 #include <linux/errno.h>
 #include <linux/jump_label.h>
+#include <linux/mmdebug.h>
 #include <linux/page-flags.h>
 
 #ifdef CONFIG_PAGE_PIN
@@ -81,20 +82,23 @@ static inline bool folio_test_pin_marked(const struct folio *folio)
 }
 
 /**
- * folio_mark_pinned() - Record a FOLL_PIN grab of a folio.
- * @folio: The folio.  The caller holds a reference to it, or holds the page
- *	table lock of a mapping of it.
+ * folio_mark_pinned() - Record a FOLL_PIN grab of a small folio.
+ * @folio: A small folio.  The caller holds a reference to it, or holds the
+ *	page table lock of a mapping of it.
  *
  * Call this before adding the pin bias to the folio's reference count, and
  * immediately before that atomic add: the barrier at the end orders the bit
  * (whether set here or found set) before the caller's add, so that whoever
- * reads the count, then smp_rmb(), then the bit also sees the bit.  Does
- * nothing for large folios or when tracking is off.
+ * reads the count, then smp_rmb(), then the bit also sees the bit.  Large
+ * folios count pins exactly in _pincount; the GUP callers have already
+ * branched on folio_test_large(), so it is not tested again here.  Does
+ * nothing when tracking is off.
  */
 static inline void folio_mark_pinned(struct folio *folio)
 {
-	if (!page_pin_enabled() || folio_test_large(folio))
+	if (!page_pin_enabled())
 		return;
+	VM_WARN_ON_ONCE_FOLIO(folio_test_large(folio), folio);
 	__folio_set_pin_marked(folio);
 	/* Mark before bias; pairs with smp_rmb() in folio_pin_bit_confirms(). */
 	smp_mb__before_atomic();

@@ -12,7 +12,7 @@ PKGS=(
 	qemu-system-x86 qemu-system-arm qemu-system-misc
 	coccinelle sparse flex bison bc libelf-dev libssl-dev dwarves
 	ccache cpio kmod rsync xz-utils python3 git gnuplot-nox
-	gcc-powerpc-linux-gnu python3-docutils
+	gcc-powerpc-linux-gnu python3-docutils python3-ply python3-git
 )
 
 missing=()

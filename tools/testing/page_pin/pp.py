@@ -5,10 +5,13 @@
 # boot it in QEMU with different command lines and collect the results with
 # the kernel's own KTAP parser (tools/testing/kunit/kunit.py parse).
 #
-# Usage: pp.py tree | build ARCH... | check [ARCH...] | run | work | export
+# Usage: pp.py tree | build ARCH... | check [--full] [ARCH...] | run | series
+#        | work | export
 #        | readme
 """page_pin harness."""
 
+import fnmatch
+import glob
 import hashlib
 import json
 import os
@@ -639,7 +642,9 @@ def build_userspace(arch):
               f'-I{base}/tools/testing/selftests', f'-I{base}', f'-I{mmdir}']
     progs = {'init': [os.path.join(ROOT, 'tools/testing/page_pin/init.c')],
              'page_pin_test': [os.path.join(
-                 ROOT, 'tools/testing/selftests/mm/page_pin_test.c')]}
+                 ROOT, 'tools/testing/selftests/mm/page_pin_test.c')],
+             'reclaim': [os.path.join(ROOT, 'tools/testing/page_pin/'
+                                      'reclaim.c')]}
     for name, srcs in UPSTREAM_SOURCES.items():
         progs[name] = [os.path.join(mmdir, s) for s in srcs]
     for name, srcs in progs.items():
@@ -799,7 +804,8 @@ def compare_with_base(arch, base_cases, runs):
 
 def build_base_kernel(arch, out=None, extra=()):
     """The unpatched base with the same fragments, minus page_pin."""
-    out = out or os.path.join(BUILD, f'{arch}-base')
+    # Without its page_pin options x86_64-pext is the x86_64 config.
+    out = out or os.path.join(BUILD, f'{arch.removesuffix("-pext")}-base')
     base = ensure_base_tree()
     frags = []
     for frag in fragments(arch) + [os.path.join(TREE, e) for e in extra]:
@@ -874,9 +880,15 @@ def read_exceptions():
 
 def checkpatch_findings(args):
     """checkpatch --strict findings as (file, message) pairs."""
+    # Debian's python3 has ply and GitPython (deps.sh), which checkpatch's
+    # SPDX check needs; without them that check passes silently.
+    env = dict(os.environ, PATH='/usr/bin:' + os.environ.get('PATH', ''))
     res = subprocess.run([os.path.join(TREE, 'scripts/checkpatch.pl'),
                           '--strict', '--no-summary'] + args, cwd=TREE,
-                         capture_output=True, text=True)
+                         capture_output=True, text=True, env=env)
+    if 'Traceback' in res.stderr:
+        return [('', 'checkpatch helper failed: ' +
+                 res.stderr.strip().splitlines()[-1])]
     found, msg = [], None
     for line in res.stdout.splitlines():
         m = re.match(r'^(ERROR|WARNING|CHECK): (.*)$', line)
@@ -894,24 +906,48 @@ def checkpatch_findings(args):
     return found
 
 
-def style_gates():
-    """checkpatch --strict on patches and new files, and kernel-doc."""
+MAINTAINERS_WARNING = 'does MAINTAINERS need updating?'
+
+
+def maintained_by_mm(patch):
+    """Whether get_maintainer.pl sends every file the patch adds to
+    linux-mm: then checkpatch's MAINTAINERS question is answered."""
+    with open(patch, encoding='utf-8', errors='replace') as f:
+        added = re.findall(r'^diff --git a/\S+ b/(\S+)\nnew file mode',
+                           f.read(), re.M)
+    for path in added:
+        res = subprocess.run(['perl', 'scripts/get_maintainer.pl', '--nogit',
+                              '--nogit-fallback', '--norolestats', '-f',
+                              path], cwd=TREE, capture_output=True, text=True)
+        if 'linux-mm@kvack.org' not in res.stdout:
+            return False
+    return bool(added)
+
+
+def style_gates(patches):
+    """checkpatch --strict on the posted series and the harness sources,
+    and kernel-doc."""
     t0 = time.time()
     waived = read_exceptions()
     bad = []
-    targets = [os.path.join(ROOT, 'patches', n) for n in series()]
-    for path in targets:
+    for path in patches[1:]:
         for fname, msg in checkpatch_findings([path]):
+            if MAINTAINERS_WARNING in msg and maintained_by_mm(path):
+                continue
             if not any(fname.endswith(w[0]) and w[1] in msg for w in waived):
                 bad.append(f'{os.path.basename(path)}: {fname}: {msg}')
     new_src = [p for _, p in overlay_files()
                if p.endswith(('.c', '.h')) and
                p.startswith(('include/', 'mm/', 'lib/', 'tools/testing/'))
                and '/tests/' not in p]
+    # The series carries the new kernel files; the harness's own C sources
+    # are checked as files.
+    harness = [p for p in new_src if p.startswith('tools/testing/page_pin/')]
     for fname, msg in checkpatch_findings(['--no-tree', '-f'] + [
-            os.path.join(ROOT, p) for p in new_src]):
+            os.path.join(ROOT, p) for p in harness]):
         bad.append(f'{os.path.relpath(fname, ROOT)}: {msg}')
-    rows = [{'arch': '-', 'mode': '-', 'suite': 'checkpatch --strict',
+    rows = [{'arch': '-', 'mode': '-', 'suite': 'checkpatch --strict '
+             f'({len(patches) - 1} patches, {len(harness)} harness files)',
              'passed': int(not bad), 'failed': int(bool(bad)), 'skipped': 0,
              'failures': bad, 'seconds': round(time.time() - t0)}]
     kdoc = [os.path.join(TREE, p) for p in new_src
@@ -1085,7 +1121,22 @@ def cmd_check(args):
     arches = parse_arches(args)
     t0 = time.time()
     cmd_tree()
-    rows = style_gates()
+    try:
+        patches = make_series()
+        rows = style_gates(patches) + [am_gate(patches)]
+        # The bisect builds are x86_64 kernels: they come with that arch.
+        if full and 'x86_64' in arches:
+            if os.environ.get('PP_NO_BISECT') == '1':
+                rows.append({'arch': 'x86_64', 'mode': '-',
+                             'suite': 'bisect (PP_NO_BISECT=1)', 'passed': 0,
+                             'failed': 0, 'skipped': 1, 'failures': [],
+                             'seconds': 0})
+            else:
+                rows.append(bisect_gate(patches))
+    except SeriesError as e:
+        rows = [{'arch': '-', 'mode': '-', 'suite': 'make series',
+                 'passed': 0, 'failed': 1, 'skipped': 0,
+                 'failures': [str(e)], 'seconds': 0}]
     if os.environ.get('PP_NO_COCCI') != '1':
         rows += run_cocci_checks()
         rows.append(cocci_drivers_row())
@@ -1178,6 +1229,201 @@ def cmd_export(_args):
     log(f'exported {len(names)} patches to patches/')
 
 
+# ---------------------------------------------------------------- the series
+
+SERIES_OUT = os.path.join(BUILD, 'series')
+SERIES_TREE = os.path.join(BUILD, 'series-tree')
+AM_TREE = os.path.join(BUILD, 'series-am')
+
+
+class SeriesError(Exception):
+    """The series cannot be made or does not reproduce the tested tree."""
+
+
+def overlay_map():
+    """{overlay file: patch name, or None for harness files}.
+
+    Read from patches/overlay.map; every overlay file must match exactly
+    one line, and every patch named there must be in patches/series.
+    """
+    rules = []
+    with open(os.path.join(ROOT, 'patches', 'overlay.map'),
+              encoding='utf-8') as f:
+        for num, line in enumerate(f, 1):
+            words = line.split('#')[0].split()
+            if not words:
+                continue
+            if len(words) != 2:
+                raise SeriesError(f'patches/overlay.map:{num}: expected '
+                                  '"<file or pattern> <patch or ->"')
+            rules.append((num, words[0], words[1]))
+    names = series()
+    mapping = {}
+    for _, path in overlay_files():
+        hits = [r for r in rules if fnmatch.fnmatchcase(path, r[1])]
+        if len(hits) != 1:
+            where = ', '.join(f'line {r[0]}' for r in hits) or 'no line'
+            raise SeriesError(f'{path} matches {where} of '
+                              'patches/overlay.map; list it once, with its '
+                              'patch or "-"')
+        num, _, target = hits[0]
+        if target == '-':
+            mapping[path] = None
+            continue
+        match = [n for n in names if n.startswith(target)]
+        if len(match) != 1:
+            raise SeriesError(f'patches/overlay.map:{num}: "{target}" names '
+                              f'{len(match)} patches of patches/series')
+        mapping[path] = match[0]
+    return mapping
+
+
+def fresh_worktree(path):
+    if os.path.exists(path):
+        subprocess.run(['git', '-C', TREE, 'worktree', 'remove', '--force',
+                        path], capture_output=True)
+        shutil.rmtree(path, ignore_errors=True)
+    git('worktree', 'prune')
+    git('worktree', 'add', '-q', '--detach', path, 'base')
+
+
+def git_am(tree, patch):
+    res = subprocess.run(['git', '-C', tree, 'am', '-q', '--keep-cr', patch],
+                         capture_output=True, text=True)
+    if res.returncode:
+        subprocess.run(['git', '-C', tree, 'am', '--abort'],
+                       capture_output=True)
+        raise SeriesError(f'git am {os.path.basename(patch)} failed:\n'
+                          f'{(res.stdout + res.stderr).strip()}')
+
+
+def readme_block(name):
+    with open(os.path.join(ROOT, 'README.md'), encoding='utf-8') as f:
+        text = f.read()
+    m = re.search(f'<!-- {name}:begin -->\n(.*?)<!-- {name}:end -->', text,
+                  re.S)
+    return m.group(1).strip() if m else f'(no {name} results in README.md)'
+
+
+def cover_letter(path):
+    """Fill format-patch's cover letter from patches/cover-letter."""
+    with open(os.path.join(ROOT, 'patches', 'cover-letter'),
+              encoding='utf-8') as f:
+        subject, body = f.read().split('\n', 1)
+    version = read_base()['version']
+    body = body.replace('@BASE@', f'{read_base()["package"]} {version}')
+    for name in ('bench', 'reclaim', 'results'):
+        body = body.replace(f'@{name.upper()}@', readme_block(name))
+    with open(path, encoding='utf-8') as f:
+        text = f.read()
+    text = text.replace('*** SUBJECT HERE ***', subject.strip())
+    text = text.replace('*** BLURB HERE ***', body.strip())
+    with open(path, 'w', encoding='utf-8') as f:
+        f.write(text)
+
+
+def make_series():
+    """Base + patches/ with each overlay file in its patch: build/series."""
+    cmd_tree()
+    mapping = overlay_map()
+    fresh_worktree(SERIES_TREE)
+    for name in series():
+        git_am(SERIES_TREE, os.path.join(ROOT, 'patches', name))
+        files = sorted(p for p, n in mapping.items() if n == name)
+        for path in files:
+            dest = os.path.join(SERIES_TREE, path)
+            os.makedirs(os.path.dirname(dest), exist_ok=True)
+            shutil.copy(os.path.join(ROOT, path), dest)
+        if files:
+            git('add', '-f', '--', *files, tree=SERIES_TREE)
+            git('commit', '-q', '--amend', '--no-edit', tree=SERIES_TREE)
+    # The series must rebuild exactly the tree that the tests ran on,
+    # apart from the harness.
+    differ = [p for p in git('diff', '--name-only', 'HEAD', 'page_pin',
+                             tree=SERIES_TREE).splitlines()
+              if mapping.get(p, '') is not None]
+    if differ:
+        raise SeriesError('the series does not reproduce build/linux: ' +
+                          ', '.join(differ))
+    shutil.rmtree(SERIES_OUT, ignore_errors=True)
+    out = git('format-patch', '-q', '--cover-letter', '--zero-commit',
+              '--no-signature', '--thread=shallow', '-o', SERIES_OUT,
+              'base..HEAD', tree=SERIES_TREE)
+    del out
+    cover_letter(os.path.join(SERIES_OUT, '0000-cover-letter.patch'))
+    patches = sorted(glob.glob(os.path.join(SERIES_OUT, '0*.patch')))
+    log(f'build/series: cover letter + {len(patches) - 1} patches')
+    return patches
+
+
+def cmd_series(_args):
+    try:
+        make_series()
+    except SeriesError as e:
+        die(str(e))
+    for path in sorted(glob.glob(os.path.join(SERIES_OUT, '0*.patch'))):
+        print(os.path.relpath(path, ROOT))
+
+
+def am_gate(patches):
+    """git am of the posted series onto a pristine base reproduces it."""
+    t0 = time.time()
+    fresh_worktree(AM_TREE)
+    fails = []
+    try:
+        for patch in patches[1:]:
+            git_am(AM_TREE, patch)
+        diff = git('diff', '--stat', 'HEAD', git('rev-parse', 'HEAD',
+                                                 tree=SERIES_TREE),
+                   tree=AM_TREE)
+        if diff:
+            fails.append(f'git am result differs from the series:\n{diff}')
+    except SeriesError as e:
+        fails.append(str(e))
+    return {'arch': '-', 'mode': '-', 'suite': f'git am ({len(patches) - 1} '
+            'patches onto the base)', 'passed': int(not fails),
+            'failed': int(bool(fails)), 'skipped': 0, 'failures': fails,
+            'seconds': round(time.time() - t0)}
+
+
+def bisect_gate(patches):
+    """Build a small x86_64 config after every patch (make check-full)."""
+    t0 = time.time()
+    frag = os.path.join(ROOT, 'kernel/configs/page_pin_bisect.config')
+    commits = git('rev-list', '--reverse', 'base..HEAD',
+                  tree=SERIES_TREE).split()
+    fails, built = [], 0
+    for variant, extra in (('', []), ('-pext', [os.path.join(
+            ROOT, 'kernel/configs/page_pin_force_page_ext.config')])):
+        out = os.path.join(BUILD, f'bisect-x86_64{variant}')
+        for num, commit in enumerate(commits, 1):
+            git('checkout', '-q', '--detach', commit, tree=SERIES_TREE)
+            env = make_env()
+            env.update(ARCH='x86', CROSS_COMPILE='')
+            os.makedirs(out, exist_ok=True)
+            # Options that do not exist yet at this patch are dropped by
+            # Kconfig; that is expected here.
+            subprocess.run([os.path.join(SERIES_TREE,
+                                         'scripts/kconfig/merge_config.sh'),
+                            '-n', '-O', out, frag] + extra, cwd=SERIES_TREE,
+                           env=env, capture_output=True, check=True)
+            t1 = time.time()
+            try:
+                kmake('x86_64', out, 'vmlinux', src=SERIES_TREE)
+                built += 1
+                log(f'bisect x86_64{variant}: patch {num}/{len(commits)} '
+                    f'built in {time.time() - t1:.0f} s')
+            except subprocess.CalledProcessError:
+                fails.append(f'x86_64{variant}: the tree does not build '
+                             f'after {os.path.basename(patches[num])}')
+        git('checkout', '-q', '--detach', commits[-1], tree=SERIES_TREE)
+    return {'arch': 'x86_64', 'mode': '-',
+            'suite': f'bisect: build after each patch ({built} builds)',
+            'passed': int(not fails), 'failed': int(bool(fails)),
+            'skipped': 0, 'failures': fails,
+            'seconds': round(time.time() - t0)}
+
+
 def cmd_readme(_args):
     """Put the generated results table into README.md."""
     table = os.path.join(RESULTS, 'results.md')
@@ -1215,6 +1461,14 @@ def cmd_readme(_args):
         os.makedirs(os.path.join(ROOT, 'results'), exist_ok=True)
         shutil.copy(os.path.join(BUILD, 'bench', 'bench.png'),
                     os.path.join(ROOT, 'results', 'bench.png'))
+    reclaim_md = os.path.join(BUILD, 'bench', 'reclaim.md')
+    rbegin, rend = '<!-- reclaim:begin -->', '<!-- reclaim:end -->'
+    if os.path.exists(reclaim_md) and rbegin in text:
+        with open(reclaim_md, encoding='utf-8') as f:
+            rbody = f.read()
+        head, rest = text.split(rbegin, 1)
+        _, tail = rest.split(rend, 1)
+        text = f'{head}{rbegin}\n{rbody}{rend}{tail}'
     with open(readme, 'w', encoding='utf-8') as f:
         f.write(text)
     log('README.md results tables updated')
@@ -1230,6 +1484,7 @@ COMMANDS = {
     'tree': cmd_tree, 'build': cmd_build, 'check': cmd_check, 'run': cmd_run,
     'cocci-drivers': cmd_cocci_drivers, 'cocci-report': cmd_cocci_report,
     'work': cmd_work, 'export': cmd_export, 'readme': cmd_readme,
+    'series': cmd_series,
 }
 
 
