@@ -5,7 +5,9 @@
 # timed by instruction count (-icount shift=0,sleep=off), and the layout and
 # memory figures.  Three kernels per arch: patched with page_pin=on,
 # patched with page_pin=off, and the unpatched base, all without debugging
-# options.  Usage: bench.py [ARCH...]
+# options.  Usage: bench.py [ARCH...] (cost, layout and, with x86_64, the
+# reclaim benefit), bench.py cost [ARCH...], bench.py reclaim,
+# bench.py layout [ARCH...]
 """page_pin benchmark."""
 
 import os
@@ -110,6 +112,39 @@ def bench_arch(arch, rows):
                              f'{med:.3f}', f'{lo:.3f}', f'{hi:.3f}',
                              ' '.join(str(round(v)) for v in per_mode[num]),
                              ' '.join(str(round(v)) for v in per_mode[den])])
+
+
+PAGE_EXT_USERS = ('CONFIG_PAGE_OWNER', 'CONFIG_PAGE_IDLE_FLAG',
+                  'CONFIG_PAGE_TABLE_CHECK', 'CONFIG_MEM_ALLOC_PROFILING')
+
+
+def memory(arches):
+    """build/bench/memory.md: page_ext bytes at boot, on/off/base, from the
+    first bench boot's console log of each kernel."""
+    lines = ['| arch | page_ext bytes, on | off | base | RAM (kB) | '
+             'bytes per page | share of RAM | other page_ext users |',
+             '|---|---|---|---|---|---|---|---|']
+    for arch in arches:
+        got, ram = {}, None
+        for mode in ('on', 'off', 'base'):
+            with open(os.path.join(OUT, f'{arch}-{mode}-0.log'),
+                      encoding='utf-8', errors='replace') as f:
+                text = f.read()
+            m = re.search(r'allocated (\d+) bytes of page_ext', text)
+            got[mode] = int(m.group(1)) if m else 0
+            m = re.search(r'Memory: \d+K/(\d+)K available', text)
+            ram = int(m.group(1)) if m else ram
+        cfg = pp.read_config(os.path.join(pp.BUILD, f'bench-{arch}',
+                                          '.config'))
+        others = [o[7:] for o in PAGE_EXT_USERS if cfg.get(o) == 'y']
+        per_page = got['on'] / (ram // 4) if ram else 0
+        lines.append(f'| {arch} | {got["on"]} | {got["off"]} | '
+                     f'{got["base"]} | {ram} | {per_page:g} | '
+                     f'{100 * got["on"] / (ram * 1024):.3f}% | '
+                     f'{", ".join(others) or "none"} |')
+    with open(os.path.join(OUT, 'memory.md'), 'w', encoding='utf-8') as f:
+        f.write('\n'.join(lines) + '\n')
+    print('\n'.join(lines))
 
 
 # The benefit: anon memory shared by N processes under memory.reclaim.
@@ -270,6 +305,9 @@ def main(argv):
         pp.cmd_tree()
         reclaim()
         return 0
+    cost_only = argv[:1] == ['cost']
+    if cost_only:
+        argv = argv[1:]
     if argv[:1] == ['layout']:
         os.makedirs(OUT, exist_ok=True)
         pp.cmd_tree()
@@ -283,7 +321,8 @@ def main(argv):
     for arch in arches:
         bench_arch(arch, rows)
     layout(arches)
-    if 'x86_64' in arches:
+    memory(arches)
+    if 'x86_64' in arches and not cost_only:
         reclaim()
     tsv = os.path.join(OUT, 'bench.tsv')
     with open(tsv, 'w', encoding='utf-8') as f:

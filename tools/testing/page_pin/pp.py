@@ -1416,6 +1416,12 @@ def bisect_gate(patches):
             except subprocess.CalledProcessError:
                 fails.append(f'x86_64{variant}: the tree does not build '
                              f'after {os.path.basename(patches[num])}')
+        # After the last patch every option must exist and be granted,
+        # or the bisect builds would not cover what they claim to.
+        have = read_config(os.path.join(out, '.config'))
+        fails += [f'x86_64{variant}: bisect config: {k}={v} not granted'
+                  for k, v in requested([frag] + extra).items()
+                  if have.get(k, 'n') != v]
         git('checkout', '-q', '--detach', commits[-1], tree=SERIES_TREE)
     return {'arch': 'x86_64', 'mode': '-',
             'suite': f'bisect: build after each patch ({built} builds)',
@@ -1455,6 +1461,12 @@ def cmd_readme(_args):
             with open(layout_md, encoding='utf-8') as f:
                 bbody += ('\nstruct page and page->flags, read by compiling '
                           'against each build directory:\n\n' + f.read())
+        memory_md = os.path.join(BUILD, 'bench', 'memory.md')
+        if os.path.exists(memory_md):
+            with open(memory_md, encoding='utf-8') as f:
+                bbody += ('\npage_ext memory, from the bench kernels\' boot '
+                          'logs ("allocated N bytes of page_ext"):\n\n' +
+                          f.read())
         head, rest = text.split(bbegin, 1)
         _, tail = rest.split(bend, 1)
         text = f'{head}{bbegin}\n{bbody}{bend}{tail}'
