@@ -309,6 +309,13 @@ def main(argv):
         pp.cmd_tree()
         reclaim()
         return 0
+    if argv[:1] == ['plot']:
+        # Redraw the plot and the table from the last run's TSV.
+        with open(os.path.join(OUT, 'bench.tsv'), encoding='utf-8') as f:
+            rows = [ln.rstrip('\n').split('\t') for ln in f][1:]
+        plot(rows)
+        table(rows)
+        return 0
     cost_only = argv[:1] == ['cost']
     if cost_only:
         argv = argv[1:]
@@ -380,19 +387,23 @@ def plot(rows):
                     f'{" ".join(off)}\n')
     gp = os.path.join(OUT, 'bench.gp')
     with open(gp, 'w', encoding='utf-8') as f:
-        f.write(f'''set terminal png size 1200,600 noenhanced
+        f.write(f'''set terminal png size 1300,650 noenhanced
 set output "{os.path.join(OUT, 'bench.png')}"
 set title "page_pin: pin+unpin time ratios (QEMU TCG -icount, median and min..max of {BOOTS} boots)"
 set style data histograms
 set style histogram errorbars gap 1 lw 1
 set style fill solid 0.5 border -1
 set ylabel "time ratio"
-set yrange [0.9:1.2]
+set yrange [0.9:1.25]
+set bmargin 9
+set rmargin 12
 set grid ytics
 set xtics rotate by -35
 set key top left
 plot "{dat}" using 2:3:4:xtic(1) title "on / off", \\
-     "" using 5:6:7 title "off / base", 1 notitle lc rgb "black"
+     "" using 5:6:7 title "off / base", 1 notitle lc rgb "black", \\
+     1.02 title "target, page flag" dt 2 lc rgb "blue", \\
+     1.10 title "target, page_ext" dt 2 lc rgb "red"
 ''')
     pp.sh(['gnuplot', gp])
 
