@@ -509,8 +509,8 @@ def run_kunit(arch, kernel, mode, extra_cmdline=''):
             'seconds': round(dt), 'boot_lines': boot_lines[:8]}
 
 
-def write_table(rows):
-    path = os.path.join(RESULTS, 'results.md')
+def write_table(rows, name='results'):
+    path = os.path.join(RESULTS, f'{name}.md')
     with open(path, 'w', encoding='utf-8') as f:
         f.write('| arch | page_pin= | suite | passed | failed | skipped '
                 '| seconds |\n|---|---|---|---|---|---|---|\n')
@@ -518,7 +518,7 @@ def write_table(rows):
             f.write(f'| {r["arch"]} | {r["mode"]} | {r["suite"]} | '
                     f'{r["passed"]} | {r["failed"]} | {r["skipped"]} | '
                     f'{r["seconds"]} |\n')
-    with open(os.path.join(RESULTS, 'results.json'), 'w',
+    with open(os.path.join(RESULTS, f'{name}.json'), 'w',
               encoding='utf-8') as f:
         json.dump(rows, f, indent=1)
     return path
@@ -802,10 +802,15 @@ def compare_with_base(arch, base_cases, runs):
             'failures': new_failures, 'seconds': 0}
 
 
+def base_dir(arch):
+    """build/<arch>-base; without its page_pin options x86_64-pext is the
+    x86_64 config, so it shares x86_64's base kernel."""
+    return os.path.join(BUILD, f'{arch.removesuffix("-pext")}-base')
+
+
 def build_base_kernel(arch, out=None, extra=()):
     """The unpatched base with the same fragments, minus page_pin."""
-    # Without its page_pin options x86_64-pext is the x86_64 config.
-    out = out or os.path.join(BUILD, f'{arch.removesuffix("-pext")}-base')
+    out = out or base_dir(arch)
     base = ensure_base_tree()
     frags = []
     for frag in fragments(arch) + [os.path.join(TREE, e) for e in extra]:
@@ -1024,10 +1029,9 @@ def sparse_gate(arch):
     objs = [o for o in touched_objects()
             if os.path.exists(os.path.join(BUILD, arch, o))]
     base_objs = [o for o in objs
-                 if os.path.exists(os.path.join(BUILD, f'{arch}-base', o))]
+                 if os.path.exists(os.path.join(base_dir(arch), o))]
     new, rc = sparse_warnings(arch, TREE, os.path.join(BUILD, arch), objs)
-    old, _ = sparse_warnings(arch, BASE_TREE,
-                             os.path.join(BUILD, f'{arch}-base'), base_objs)
+    old, _ = sparse_warnings(arch, BASE_TREE, base_dir(arch), base_objs)
     added, uncompared = [], []
     for obj in objs:
         if obj in old:
@@ -1156,10 +1160,14 @@ def cmd_check(args):
                                     full or arch in BASE_IN_CHECK, full)
             if full or arch in BASE_IN_CHECK:
                 rows.append(sparse_gate(arch))
-    table = write_table(rows)
+    table = write_table(rows, 'results-full' if full else 'results')
     passed = sum(r['passed'] for r in rows)
     failed = sum(r['failed'] for r in rows)
     skipped = sum(r['skipped'] for r in rows)
+    with open(table, 'a', encoding='utf-8') as f:
+        f.write(f'\nTotal: {passed} passed, {failed} failed, {skipped} '
+                f'skipped; ARCHES={" ".join(arches)}; '
+                f'{time.time() - t0:.0f} s.\n')
     print(open(table, encoding='utf-8').read())
     for r in rows:
         for fail in r['failures']:
@@ -1473,6 +1481,16 @@ def cmd_readme(_args):
         os.makedirs(os.path.join(ROOT, 'results'), exist_ok=True)
         shutil.copy(os.path.join(BUILD, 'bench', 'bench.png'),
                     os.path.join(ROOT, 'results', 'bench.png'))
+    full_md = os.path.join(RESULTS, 'results-full.md')
+    fbegin, fend = '<!-- full:begin -->', '<!-- full:end -->'
+    if os.path.exists(full_md) and fbegin in text:
+        with open(full_md, encoding='utf-8') as f:
+            fbody = (f'`make check-full`, generated on '
+                     f'{time.strftime("%Y-%m-%d", time.gmtime(os.path.getmtime(full_md)))}:'
+                     f'\n\n{f.read()}')
+        head, rest = text.split(fbegin, 1)
+        _, tail = rest.split(fend, 1)
+        text = f'{head}{fbegin}\n{fbody}{fend}{tail}'
     reclaim_md = os.path.join(BUILD, 'bench', 'reclaim.md')
     rbegin, rend = '<!-- reclaim:begin -->', '<!-- reclaim:end -->'
     if os.path.exists(reclaim_md) and rbegin in text:
