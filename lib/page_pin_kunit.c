@@ -3,8 +3,9 @@
  * KUnit tests for page_pin: the mark set by FOLL_PIN on small folios and
  * the folio_maybe_dma_pinned() answer built on it.  Pins are real: the
  * tests map user memory with kunit_vm_mmap() and pin it with
- * pin_user_pages*().  The suite runs with page_pin=on and page_pin=off;
- * cases that need tracking skip with page_pin=off.
+ * pin_user_pages*().  The suite runs with page_pin=on, off and debug;
+ * cases that need tracking skip with page_pin=off, and the page_pin=debug
+ * cases skip without it.
  */
 #include <kunit/test.h>
 #include <linux/atomic.h>
@@ -17,6 +18,7 @@
 #include <linux/sched/mm.h>
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
+#include <linux/swap.h>
 
 #define MANY_REFS	2048
 #define STRESS_PAGES	256
@@ -66,22 +68,24 @@ static void page_pin_parse_test(struct kunit *test)
 {
 	static const char * const bad[] = {
 		"", "banana", "On", "ON", "on ", "onx", "of", "1", "0", "y",
-		"yes", "debugx",
+		"yes", "debugx", "Debug", "debug ",
 	};
-	bool on = false;
+	enum page_pin_mode mode = PAGE_PIN_OFF;
 	int i;
 
-	KUNIT_EXPECT_EQ(test, page_pin_parse("on", &on), 0);
-	KUNIT_EXPECT_TRUE(test, on);
-	KUNIT_EXPECT_EQ(test, page_pin_parse("off", &on), 0);
-	KUNIT_EXPECT_FALSE(test, on);
-	KUNIT_EXPECT_EQ(test, page_pin_parse(NULL, &on), -EINVAL);
+	KUNIT_EXPECT_EQ(test, page_pin_parse("on", &mode), 0);
+	KUNIT_EXPECT_EQ(test, mode, PAGE_PIN_ON);
+	KUNIT_EXPECT_EQ(test, page_pin_parse("off", &mode), 0);
+	KUNIT_EXPECT_EQ(test, mode, PAGE_PIN_OFF);
+	KUNIT_EXPECT_EQ(test, page_pin_parse("debug", &mode), 0);
+	KUNIT_EXPECT_EQ(test, mode, PAGE_PIN_DEBUG);
+	KUNIT_EXPECT_EQ(test, page_pin_parse(NULL, &mode), -EINVAL);
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
-		on = true;
-		KUNIT_EXPECT_EQ_MSG(test, page_pin_parse(bad[i], &on), -EINVAL,
+		mode = PAGE_PIN_ON;
+		KUNIT_EXPECT_EQ_MSG(test, page_pin_parse(bad[i], &mode), -EINVAL,
 				    "value \"%s\"", bad[i]);
-		KUNIT_EXPECT_TRUE_MSG(test, on, "value \"%s\" changed the result",
-				      bad[i]);
+		KUNIT_EXPECT_EQ_MSG(test, mode, PAGE_PIN_ON,
+				    "value \"%s\" changed the result", bad[i]);
 	}
 }
 
@@ -431,6 +435,198 @@ static void stress_broken_order_test(struct kunit *test)
 	run_stress(test, true);
 }
 
+/*
+ * page_pin=debug.  Each case makes one mismatch on a fresh folio, so each
+ * prints exactly one report.  A mismatched unpin must drop nothing; where
+ * a test makes one on a real folio, extra references first make sure
+ * that even an unchecked drop could not free it.
+ */
+#define PAD_REFS	(2 * GUP_PIN_COUNTING_BIAS)
+
+static void snapshot_events(unsigned long *events)
+{
+	int i;
+
+	for (i = 0; i < NR_PAGE_PIN_EVENTS; i++)
+		events[i] = page_pin_debug_events(i);
+}
+
+/* @event, and nothing else, was counted once; the report names @page. */
+static void expect_event(struct kunit *test, const unsigned long *before,
+			 enum page_pin_event event, struct page *page)
+{
+	unsigned long pfn = 0;
+	int i;
+
+	for (i = 0; i < NR_PAGE_PIN_EVENTS; i++)
+		KUNIT_EXPECT_EQ_MSG(test, page_pin_debug_events(i) - before[i],
+				    i == event ? 1UL : 0UL, "event %d", i);
+	KUNIT_EXPECT_EQ(test, page_pin_debug_last_report(&pfn), (int)event);
+	KUNIT_EXPECT_EQ(test, pfn, page_to_pfn(page));
+}
+
+static void expect_no_event(struct kunit *test, const unsigned long *before)
+{
+	int i;
+
+	for (i = 0; i < NR_PAGE_PIN_EVENTS; i++)
+		KUNIT_EXPECT_EQ_MSG(test, page_pin_debug_events(i), before[i],
+				    "event %d", i);
+}
+
+/* Put back whatever an unchecked unpin took, then remove the padding. */
+static void unpad(struct folio *folio, int refs)
+{
+	if (folio_ref_count(folio) < refs)
+		folio_ref_add(folio, refs - folio_ref_count(folio));
+	folio_ref_sub(folio, PAD_REFS);
+}
+
+static void debug_unpin_not_pinned_test(struct kunit *test)
+{
+	unsigned long before[NR_PAGE_PIN_EVENTS];
+	struct folio *folio;
+	struct page *page;
+	int refs;
+
+	if (!page_pin_debug_enabled())
+		kunit_skip(test, "needs page_pin=debug");
+	page = get_one(test, map_anon(test, PAGE_SIZE));
+	folio = page_folio(page);
+	folio_ref_add(folio, PAD_REFS);
+	refs = folio_ref_count(folio);
+	snapshot_events(before);
+	/* The bug: a FOLL_GET page released with unpin_user_page(). */
+	unpin_user_page(page);
+	KUNIT_EXPECT_EQ(test, folio_ref_count(folio), refs);
+	expect_event(test, before, PAGE_PIN_UNPIN_NOT_PINNED, page);
+	unpad(folio, refs);
+	put_page(page);
+}
+
+static void debug_unpin_underflow_test(struct kunit *test)
+{
+	unsigned long before[NR_PAGE_PIN_EVENTS];
+	struct page *pages[2];
+	struct folio *folio;
+	int refs;
+
+	if (!page_pin_debug_enabled())
+		kunit_skip(test, "needs page_pin=debug");
+	pages[0] = pin_one(test, map_anon(test, PAGE_SIZE));
+	pages[1] = pages[0];
+	folio = page_folio(pages[0]);
+	folio_ref_add(folio, PAD_REFS);
+	refs = folio_ref_count(folio);
+	snapshot_events(before);
+	/* One pin, released twice in one call. */
+	unpin_user_pages(pages, 2);
+	KUNIT_EXPECT_EQ(test, folio_ref_count(folio), refs);
+	expect_event(test, before, PAGE_PIN_UNPIN_UNDERFLOW, pages[0]);
+	unpad(folio, refs);
+	unpin_user_page(pages[0]);
+	KUNIT_EXPECT_EQ(test, folio_ref_count(folio),
+			refs - PAD_REFS - GUP_PIN_COUNTING_BIAS);
+	KUNIT_EXPECT_EQ(test, page_pin_debug_events(PAGE_PIN_UNPIN_UNDERFLOW),
+			before[PAGE_PIN_UNPIN_UNDERFLOW] + 1);
+}
+
+static void debug_overflow_test(struct kunit *test)
+{
+	unsigned long before[NR_PAGE_PIN_EVENTS];
+	struct page *page;
+
+	if (!page_pin_debug_enabled())
+		kunit_skip(test, "needs page_pin=debug");
+	page = alloc_page(GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	snapshot_events(before);
+	/* Test-only path: count pins that the reference count never got. */
+	__page_pin_debug_pin(page_folio(page),
+			     INT_MAX / GUP_PIN_COUNTING_BIAS + 1, _THIS_IP_);
+	expect_event(test, before, PAGE_PIN_OVERFLOW, page);
+	/* No longer checked: freeing it is not reported. */
+	__free_page(page);
+	expect_event(test, before, PAGE_PIN_OVERFLOW, page);
+}
+
+static void debug_freed_pinned_test(struct kunit *test)
+{
+	unsigned long before[NR_PAGE_PIN_EVENTS];
+	struct page *page;
+
+	if (!page_pin_debug_enabled())
+		kunit_skip(test, "needs page_pin=debug");
+	page = alloc_page(GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	snapshot_events(before);
+	/* Test-only path: a pin count without the pin's references. */
+	__page_pin_debug_pin(page_folio(page), 1, _THIS_IP_);
+	expect_no_event(test, before);
+	__free_page(page);
+	expect_event(test, before, PAGE_PIN_FREED_PINNED, page);
+}
+
+/* A pin released with put_page(), found when the page is unmapped. */
+static void debug_below_bias_test(struct kunit *test)
+{
+	unsigned long before[NR_PAGE_PIN_EVENTS];
+	unsigned long addr;
+	struct folio *folio;
+	struct page *page;
+
+	if (!page_pin_debug_enabled())
+		kunit_skip(test, "needs page_pin=debug");
+	addr = map_anon(test, PAGE_SIZE);
+	page = pin_one(test, addr);
+	folio = page_folio(page);
+	/* Leave only the mapping's reference besides the pin. */
+	lru_add_drain_all();
+	KUNIT_ASSERT_EQ(test, folio_ref_count(folio),
+			1 + GUP_PIN_COUNTING_BIAS);
+	snapshot_events(before);
+	/* The bug: the driver releases its pin with put_page(). */
+	put_page(page);
+	expect_no_event(test, before);
+	KUNIT_ASSERT_EQ(test, vm_munmap(addr, PAGE_SIZE), 0);
+	expect_event(test, before, PAGE_PIN_BELOW_BIAS, page);
+	KUNIT_EXPECT_EQ(test, folio_ref_count(folio),
+			GUP_PIN_COUNTING_BIAS - 1);
+	/* Clean up: give back the lost reference, then unpin properly. */
+	folio_get(folio);
+	unpin_user_page(page);
+	expect_event(test, before, PAGE_PIN_BELOW_BIAS, page);
+}
+
+/* Every correct way of pinning and unpinning: nothing is reported. */
+static void debug_correct_use_test(struct kunit *test)
+{
+	unsigned long before[NR_PAGE_PIN_EVENTS];
+	unsigned long addr;
+	struct page *page, *got;
+	struct folio *folio;
+
+	if (!page_pin_debug_enabled())
+		kunit_skip(test, "needs page_pin=debug");
+	snapshot_events(before);
+	addr = map_anon(test, 2 * PAGE_SIZE);
+	page = pin_one(test, addr);
+	folio = page_folio(page);
+	KUNIT_EXPECT_PTR_EQ(test, pin_one(test, addr), page);
+	folio_add_pin(folio);
+	got = get_one(test, addr);
+	KUNIT_EXPECT_PTR_EQ(test, got, page);
+	put_page(got);
+	unpin_user_page(page);
+	unpin_user_page(page);
+	/* Unmapped while pinned, unpinned afterwards: legal. */
+	KUNIT_ASSERT_EQ(test, vm_munmap(addr, PAGE_SIZE), 0);
+	unpin_user_page(page);
+	page = pin_one(test, addr + PAGE_SIZE);
+	unpin_user_pages_dirty_lock(&page, 1, true);
+	expect_no_event(test, before);
+}
+
 static void layout_test(struct kunit *test)
 {
 	kunit_info(test, "sizeof(struct page) = %zu, backend %s, tracking %s\n",
@@ -458,6 +654,12 @@ static struct kunit_case page_pin_cases[] = {
 	KUNIT_CASE(free_clears_mark_test),
 	KUNIT_CASE_SLOW(stress_test),
 	KUNIT_CASE_SLOW(stress_broken_order_test),
+	KUNIT_CASE(debug_unpin_not_pinned_test),
+	KUNIT_CASE(debug_unpin_underflow_test),
+	KUNIT_CASE(debug_overflow_test),
+	KUNIT_CASE(debug_freed_pinned_test),
+	KUNIT_CASE(debug_below_bias_test),
+	KUNIT_CASE(debug_correct_use_test),
 	{}
 };
 

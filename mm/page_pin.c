@@ -24,22 +24,24 @@ EXPORT_SYMBOL_GPL(page_pin_key);
 
 /**
  * page_pin_parse() - Parse the value of the page_pin= boot option.
- * @str: The value; exactly "on" or "off".
- * @on: Set to the parsed value on success.
+ * @str: The value; exactly "on", "off" or "debug".
+ * @mode: Set to the parsed value on success.
  *
  * Unlike kstrtobool(), anything else is refused, so that a typo is reported
  * instead of silently meaning "off".
  *
  * Return: 0 on success, -EINVAL for a missing or malformed value.
  */
-int page_pin_parse(const char *str, bool *on)
+int page_pin_parse(const char *str, enum page_pin_mode *mode)
 {
 	if (!str)
 		return -EINVAL;
 	if (!strcmp(str, "on"))
-		*on = true;
+		*mode = PAGE_PIN_ON;
 	else if (!strcmp(str, "off"))
-		*on = false;
+		*mode = PAGE_PIN_OFF;
+	else if (!strcmp(str, "debug"))
+		*mode = PAGE_PIN_DEBUG;
 	else
 		return -EINVAL;
 	return 0;
@@ -48,9 +50,20 @@ EXPORT_SYMBOL_IF_KUNIT(page_pin_parse);
 
 static int __init early_page_pin_param(char *buf)
 {
-	if (page_pin_parse(buf, &page_pin_requested))
-		pr_warn("ignoring malformed page_pin=%s (expected on or off), keeping %s\n",
+	enum page_pin_mode mode;
+
+	if (page_pin_parse(buf, &mode)) {
+		pr_warn("ignoring malformed page_pin=%s (expected on, off or debug), keeping %s\n",
 			buf ?: "", page_pin_requested ? "on" : "off");
+		return 0;
+	}
+	page_pin_requested = mode != PAGE_PIN_OFF;
+	if (mode != PAGE_PIN_DEBUG)
+		return 0;
+	if (IS_ENABLED(CONFIG_PAGE_PIN_DEBUG))
+		page_pin_debug_request();
+	else
+		pr_warn("page_pin=debug needs CONFIG_PAGE_PIN_DEBUG, using on\n");
 	return 0;
 }
 early_param("page_pin", early_page_pin_param);

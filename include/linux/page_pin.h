@@ -14,11 +14,28 @@
 #include <linux/mmdebug.h>
 #include <linux/page-flags.h>
 
+/* The values of the page_pin= boot option. */
+enum page_pin_mode {
+	PAGE_PIN_OFF,
+	PAGE_PIN_ON,
+	PAGE_PIN_DEBUG,
+};
+
+/* What page_pin=debug detects; counted in debugfs page_pin/counters. */
+enum page_pin_event {
+	PAGE_PIN_UNPIN_NOT_PINNED,
+	PAGE_PIN_UNPIN_UNDERFLOW,
+	PAGE_PIN_OVERFLOW,
+	PAGE_PIN_FREED_PINNED,
+	PAGE_PIN_BELOW_BIAS,
+	NR_PAGE_PIN_EVENTS,
+};
+
 #ifdef CONFIG_PAGE_PIN
 
 DECLARE_STATIC_KEY_FALSE(page_pin_key);
 
-int page_pin_parse(const char *str, bool *on);
+int page_pin_parse(const char *str, enum page_pin_mode *mode);
 
 /**
  * page_pin_enabled() - Is pin tracking switched on?
@@ -121,15 +138,131 @@ static inline bool folio_pin_bit_confirms(const struct folio *folio)
 	return __folio_test_pin_marked(folio);
 }
 
+#ifdef CONFIG_PAGE_PIN_DEBUG
+DECLARE_STATIC_KEY_FALSE(page_pin_debug_key);
+extern struct page_ext_operations page_pin_debug_ops;
+void __init page_pin_debug_request(void);
+void __page_pin_debug_pin(struct folio *folio, int refs, unsigned long ip);
+bool __page_pin_debug_unpin(struct folio *folio, int refs, unsigned long ip);
+void __page_pin_debug_put(struct folio *folio, int refs, unsigned long ip);
+void __page_pin_debug_free(struct page *page, unsigned int order);
+unsigned long page_pin_debug_events(enum page_pin_event event);
+int page_pin_debug_last_report(unsigned long *pfn);
+
 /**
- * page_pin_free() - Forget the pinned bit of pages being freed.
+ * page_pin_debug_enabled() - Is exact pin accounting on (page_pin=debug)?
+ *
+ * Return: true if every pin and unpin is counted and checked.
+ */
+static inline bool page_pin_debug_enabled(void)
+{
+	return static_branch_unlikely(&page_pin_debug_key);
+}
+#else
+static inline bool page_pin_debug_enabled(void)
+{
+	return false;
+}
+
+static inline void page_pin_debug_request(void)
+{
+}
+
+static inline void __page_pin_debug_pin(struct folio *folio, int refs,
+					unsigned long ip)
+{
+}
+
+static inline bool __page_pin_debug_unpin(struct folio *folio, int refs,
+					  unsigned long ip)
+{
+	return true;
+}
+
+static inline void __page_pin_debug_put(struct folio *folio, int refs,
+					unsigned long ip)
+{
+}
+
+static inline void __page_pin_debug_free(struct page *page,
+					 unsigned int order)
+{
+}
+
+static inline unsigned long page_pin_debug_events(enum page_pin_event event)
+{
+	return 0;
+}
+
+static inline int page_pin_debug_last_report(unsigned long *pfn)
+{
+	return -1;
+}
+#endif /* CONFIG_PAGE_PIN_DEBUG */
+
+/**
+ * page_pin_debug_pin() - Count @refs FOLL_PIN pins of @folio.
+ * @folio: The folio, small or large.
+ * @refs: The number of pins just added to its reference count.
+ *
+ * Call after the pin is fully accounted in the reference count (and in
+ * _pincount), so that the count never runs ahead of the references.
+ */
+static __always_inline void page_pin_debug_pin(struct folio *folio, int refs)
+{
+	if (page_pin_debug_enabled())
+		__page_pin_debug_pin(folio, refs, _RET_IP_);
+}
+
+/**
+ * page_pin_debug_unpin() - Check and count an unpin before it happens.
+ * @folio: The folio about to lose @refs pins.
+ * @refs: The number of pins being released.
+ *
+ * Call before anything is dropped.  A folio that does not hold @refs
+ * pins is reported, and the caller must then drop nothing: dropping
+ * GUP_PIN_COUNTING_BIAS references that were never taken would free the
+ * folio under its real owners.
+ *
+ * Return: true if the caller may drop the pins.
+ */
+static __always_inline bool page_pin_debug_unpin(struct folio *folio,
+						 int refs)
+{
+	if (page_pin_debug_enabled())
+		return __page_pin_debug_unpin(folio, refs, _RET_IP_);
+	return true;
+}
+
+/**
+ * page_pin_debug_put() - Check a folio about to lose plain references.
+ * @folio: The folio; the caller holds @refs references to it.
+ * @refs: The number of references about to be dropped.
+ *
+ * Reports a pinned folio whose reference count would fall below its pins'
+ * share: a pin was released with put_page().  Called where unmapped folios
+ * are released in batches, not from put_page() itself, which is too hot.
+ */
+static __always_inline void page_pin_debug_put(struct folio *folio, int refs)
+{
+	if (page_pin_debug_enabled())
+		__page_pin_debug_put(folio, refs, _RET_IP_);
+}
+
+/**
+ * page_pin_free() - Forget the pin state of pages being freed.
  * @page: The first page.
  * @order: The order of the block being freed.
+ *
+ * With page_pin=debug, also reports pages freed while counted as pinned.
  */
 static inline void page_pin_free(struct page *page, unsigned int order)
 {
-	if (page_pin_enabled())
+	if (page_pin_enabled()) {
 		__page_pin_free(page, order);
+		if (page_pin_debug_enabled())
+			__page_pin_debug_free(page, order);
+	}
 }
 
 /**
@@ -149,7 +282,7 @@ static inline bool page_pin_enabled(void)
 	return false;
 }
 
-static inline int page_pin_parse(const char *str, bool *on)
+static inline int page_pin_parse(const char *str, enum page_pin_mode *mode)
 {
 	return -EINVAL;
 }
@@ -173,6 +306,24 @@ static inline void page_pin_free(struct page *page, unsigned int order)
 }
 
 static inline void dump_page_pin(const struct page *page)
+{
+}
+
+static inline bool page_pin_debug_enabled(void)
+{
+	return false;
+}
+
+static inline void page_pin_debug_pin(struct folio *folio, int refs)
+{
+}
+
+static inline bool page_pin_debug_unpin(struct folio *folio, int refs)
+{
+	return true;
+}
+
+static inline void page_pin_debug_put(struct folio *folio, int refs)
 {
 }
 

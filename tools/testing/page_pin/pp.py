@@ -55,7 +55,7 @@ ARCHES = {
 ARCHES['x86_64-pext'] = dict(ARCHES['x86_64'], extra=[
     'kernel/configs/page_pin_force_page_ext.config'])
 DEFAULT_ARCHES = ['x86_64', 'x86_64-pext', 'arm', 'm68k']
-MODES = ['on', 'off']
+MODES = ['on', 'off', 'debug']
 
 # Anything that looks like a kernel splat fails a run, even when every
 # test case reported ok.
@@ -442,6 +442,22 @@ def splats(text):
     return [ln for ln in text.splitlines() if SPLAT_RE.search(ln)]
 
 
+# The first line of a page_pin=debug report.  Every boot must print exactly
+# the reports its tests provoke on purpose: one per KUnit debug case, one
+# per page that page_pin_test leaks.  Any other report is a false one.
+REPORT_RE = re.compile(r'page_pin: pfn 0x[0-9a-f]+: ')
+KUNIT_DEBUG_REPORTS = 5
+SELFTEST_LEAK_PAGES = 4
+
+
+def check_reports(text, expected, problems):
+    found = [ln for ln in text.splitlines() if REPORT_RE.search(ln)]
+    if len(found) != expected:
+        problems.append(f'{len(found)} page_pin=debug report(s), expected '
+                        f'{expected}: ' + ' | '.join(found[:6]))
+    return len(found)
+
+
 def judge_boot(name, text, problems, counts):
     """A boot with problems (or any kernel splat) counts as one failure,
     shown with its last console lines."""
@@ -496,6 +512,8 @@ def run_kunit(arch, kernel, mode, extra_cmdline=''):
             counts['skipped'] == 0:
         problems.append('no KUnit results parsed')
         sys.stdout.write(res.stdout[-2000:])
+    check_reports(text, KUNIT_DEBUG_REPORTS if mode == 'debug' else 0,
+                  problems)
     judge_boot(name, text, problems, counts)
     # Keep the lines that show what the feature said at boot.
     boot_lines = [ln for ln in text.splitlines()
@@ -762,6 +780,8 @@ def run_selftests(arch, kernel, mode, commands, label):
         problems.append('the run did not finish')
     if not cases:
         problems.append('no TAP results parsed')
+    check_reports(text, SELFTEST_LEAK_PAGES if mode == 'debug' and
+                  'page_pin_test' in commands else 0, problems)
     judge_boot(name, text, problems, counts)
     with open(os.path.join(RESULTS, name + '.json'), 'w',
               encoding='utf-8') as f:
@@ -844,8 +864,8 @@ def bad_option_boot(arch, kernel):
     logfile = os.path.join(RESULTS, name + '.log')
     text, status, dt = boot(arch, kernel, 'kunit.enable=0 page_pin=banana',
                             logfile, initrd=cpio)
-    want = ['page_pin: ignoring malformed page_pin=banana (expected on or '
-            'off), keeping off', 'page_pin: tracking off,']
+    want = ['page_pin: ignoring malformed page_pin=banana (expected on, off '
+            'or debug), keeping off', 'page_pin: tracking off,']
     missing = [w for w in want if w not in text]
     problems = missing + ([status] if status != 'ok' else []) + splats(text)
     log(f'{name}: {"ok" if not problems else problems}')

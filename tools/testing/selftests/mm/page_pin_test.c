@@ -7,7 +7,9 @@
  * KPF_DMA_PINNED (27) reports folio_maybe_dma_pinned() and the
  * kernel-hacking bit KPF_PIN_MARKED (43) the raw page_pin mark.  The
  * expected answers depend on page_pin= on the kernel command line; cases
- * that need tracking are skipped with page_pin=off.  Needs root.
+ * that need tracking are skipped with page_pin=off.  With page_pin=debug,
+ * a pin leaked on purpose (gup_test's PIN_LEAK_TEST) must show up in
+ * debugfs page_pin/pinned and be reported at munmap().  Needs root.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -30,6 +32,9 @@
 #define KPF_DMA_PINNED		27
 #endif
 #define KPF_PIN_MARKED		43
+#ifndef PIN_LEAK_TEST
+#define PIN_LEAK_TEST		_IOW('g', 10, struct gup_test)
+#endif
 #define PM_PFN_MASK		0x007fffffffffffffULL
 #define PM_PRESENT		0x8000000000000000ULL
 #define MANY_REFS		1100
@@ -61,9 +66,10 @@ static const char *cmdline_mode(void)
 	return mode;
 }
 
+/* page_pin=debug implies on. */
 static bool tracking(void)
 {
-	return !strcmp(cmdline_mode(), "on");
+	return !strcmp(cmdline_mode(), "on") || !strcmp(cmdline_mode(), "debug");
 }
 
 static uint64_t pfn_of(void *addr)
@@ -147,7 +153,7 @@ TEST(boot_option)
 	ASSERT_NE(NULL, log);
 	ASSERT_GT(klogctl(3 /* SYSLOG_ACTION_READ_ALL */, log, len), 0);
 	snprintf(want, sizeof(want), "page_pin: tracking %s,",
-		 strcmp(mode, "on") ? "off" : "on");
+		 tracking() ? "on" : "off");
 	EXPECT_NE(NULL, strstr(log, want)) {
 		TH_LOG("page_pin=%s but the boot log lacks \"%s\"", mode, want);
 	}
@@ -335,6 +341,170 @@ TEST_F(pin, foll_get_never_marks)
 	EXPECT_TRUE(kpf(pfn, KPF_PIN_MARKED));
 	EXPECT_FALSE(kpf(pfn, KPF_DMA_PINNED));
 	munmap(p, self->ps);
+}
+
+#define LEAK_PAGES	4
+#define PAGE_PIN_DIR	"/sys/kernel/debug/page_pin/"
+
+/* The whole of a small file, NUL-terminated, or NULL. */
+static char *read_file(const char *path)
+{
+	size_t len = 0, size = 4096;
+	char *buf = malloc(size);
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0 || !buf) {
+		free(buf);
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	while ((n = read(fd, buf + len, size - len - 1)) > 0) {
+		len += n;
+		if (len + 1 == size)
+			buf = realloc(buf, size *= 2);
+		if (!buf)
+			break;
+	}
+	close(fd);
+	if (buf)
+		buf[len] = '\0';
+	return buf;
+}
+
+/* The value of a "name value" line of page_pin/counters, or -1. */
+static long counter(const char *text, const char *name)
+{
+	size_t n = strlen(name);
+	const char *line = text;
+
+	while (line && *line) {
+		if (!strncmp(line, name, n) && line[n] == ' ')
+			return strtol(line + n + 1, NULL, 10);
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	return -1;
+}
+
+/*
+ * The group of page_pin/pinned whose pinner mentions @fn: its text up to
+ * the blank line that ends it, in a malloc'ed string, or NULL.  Sets
+ * @folios to the group's folio count.
+ */
+static char *find_group(const char *pinned, const char *fn, long *folios)
+{
+	const char *g = pinned, *end;
+	char *copy;
+
+	/* Each group starts with a "folios N ..." line. */
+	while ((g = strstr(g, "\nfolios ")) != NULL) {
+		g++;
+		end = strstr(g, "\n\n");
+		if (!end)
+			end = g + strlen(g);
+		copy = strndup(g, end - g);
+		if (copy && strstr(copy, fn)) {
+			*folios = strtol(g + strlen("folios "), NULL, 10);
+			return copy;
+		}
+		free(copy);
+		g = end;
+	}
+	return NULL;
+}
+
+static const char * const leak_events[] = {
+	"not_pinned", "underflow", "overflow", "freed_pinned", "below_bias",
+};
+
+/*
+ * Pin LEAK_PAGES pages and release them with put_page(): page_pin/pinned
+ * lists them under the pinner (with stack depot, a stack through
+ * gup_test_ioctl; else a single return address), count_threshold hides
+ * the group, and munmap() reports each page once as below_bias.
+ */
+TEST_F(pin, debug_finds_leak)
+{
+	char *before, *after, *pinned, *group, *log, want[128];
+	struct gup_test gup = {};
+	bool stacks;
+	long folios = 0;
+	uint64_t pfn;
+	size_t i;
+	int len;
+	char *p;
+
+	if (strcmp(cmdline_mode(), "debug"))
+		SKIP(return, "needs page_pin=debug");
+	before = read_file(PAGE_PIN_DIR "counters");
+	ASSERT_NE(NULL, before);
+	p = mmap(NULL, LEAK_PAGES * self->ps, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	memset(p, 7, LEAK_PAGES * self->ps);
+	pfn = pfn_of(p);
+	gup.addr = (uintptr_t)p;
+	gup.size = LEAK_PAGES * self->ps;
+	ASSERT_EQ(0, ioctl(self->gup_fd, PIN_LEAK_TEST, &gup));
+
+	pinned = read_file(PAGE_PIN_DIR "pinned");
+	ASSERT_NE(NULL, pinned);
+	stacks = strstr(pinned, "(stacks)") != NULL;
+	group = find_group(pinned, stacks ? "gup_test_ioctl" : "+0x", &folios);
+	ASSERT_NE(NULL, group) {
+		TH_LOG("no pinner group in page_pin/pinned:\n%s", pinned);
+	}
+	EXPECT_EQ(LEAK_PAGES, folios);
+	printf("# page_pin/pinned after the leak:\n");
+	for (char *line = strtok(group, "\n"); line; line = strtok(NULL, "\n"))
+		printf("#   %s\n", line);
+	free(group);
+	free(pinned);
+
+	/* A threshold above the group's size hides it. */
+	snprintf(want, sizeof(want), "%d\n", LEAK_PAGES + 1);
+	len = open(PAGE_PIN_DIR "count_threshold", O_WRONLY);
+	ASSERT_LE(0, len);
+	ASSERT_EQ((ssize_t)strlen(want), write(len, want, strlen(want)));
+	pinned = read_file(PAGE_PIN_DIR "pinned");
+	ASSERT_EQ((ssize_t)2, write(len, "0\n", 2));
+	close(len);
+	ASSERT_NE(NULL, pinned);
+	EXPECT_EQ(NULL, find_group(pinned, stacks ? "gup_test_ioctl" : "+0x",
+				   &folios));
+	free(pinned);
+
+	ASSERT_EQ(0, munmap(p, LEAK_PAGES * self->ps));
+	after = read_file(PAGE_PIN_DIR "counters");
+	ASSERT_NE(NULL, after);
+	for (i = 0; i < sizeof(leak_events) / sizeof(leak_events[0]); i++)
+		EXPECT_EQ(strcmp(leak_events[i], "below_bias") ? 0 : LEAK_PAGES,
+			  counter(after, leak_events[i]) -
+			  counter(before, leak_events[i])) {
+			TH_LOG("%s: %ld before, %ld after", leak_events[i],
+			       counter(before, leak_events[i]),
+			       counter(after, leak_events[i]));
+		}
+
+	/* The report names the first page and the reason. */
+	snprintf(want, sizeof(want),
+		 "page_pin: pfn %#llx: reference count below the pins' share",
+		 (unsigned long long)pfn);
+	len = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
+	ASSERT_GT(len, 0);
+	log = calloc(1, len + 1);
+	ASSERT_NE(NULL, log);
+	ASSERT_GT(klogctl(3 /* SYSLOG_ACTION_READ_ALL */, log, len), 0);
+	EXPECT_NE(NULL, strstr(log, want)) {
+		TH_LOG("the kernel log lacks \"%s\"", want);
+	}
+	free(log);
+	free(before);
+	free(after);
 }
 
 TEST_HARNESS_MAIN

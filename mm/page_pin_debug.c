@@ -1,0 +1,556 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * page_pin=debug: exact FOLL_PIN accounting for hunting pin leaks.
+ *
+ * Every folio gets an exact pin count in the page_ext of its first page,
+ * with the stack of its last pinner and last unpinner.  Releases that do
+ * not match the pins are reported once per folio: an unpin of a folio that
+ * holds no pin (or fewer than it drops), a pinned folio that is freed, a
+ * pinned folio whose reference count fell below its pins' share (a pin
+ * released with put_page()), and a count overflow.  See "Hunting pin
+ * leaks" in Documentation/mm/page_pin.rst.
+ */
+#define pr_fmt(fmt) "page_pin: " fmt
+
+#include <linux/atomic.h>
+#include <linux/debugfs.h>
+#include <linux/init.h>
+#include <linux/jiffies.h>
+#include <linux/mm.h>
+#include <linux/mmzone.h>
+#include <linux/page_ext.h>
+#include <linux/page_pin.h>
+#include <linux/panic.h>
+#include <linux/ratelimit.h>
+#include <linux/sched.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/stackdepot.h>
+#include <linux/stacktrace.h>
+#include <kunit/visibility.h>
+
+/*
+ * The low 32 bits count the pins held.  The high 32 bits count unpins, so
+ * that two reads of the word that agree prove no unpin happened between
+ * them (see below_pin_share()).
+ */
+#define PIN_COUNT(v)		((u32)(v))
+#define UNPIN_GENERATION	BIT_ULL(32)
+
+/* struct page_pin_debug.flags */
+enum {
+	PIN_REPORTED,		/* a report was printed for this folio */
+	PIN_UNTRACKED,		/* the count overflowed: no longer checked */
+};
+
+#define PIN_STACK_DEPTH		16
+#define PIN_GROUPS_MAX		256
+
+#ifdef CONFIG_STACKDEPOT
+/* A stack depot handle; 0 if the stack could not be stored. */
+typedef depot_stack_handle_t pin_site_t;
+#else
+/* No STACKTRACE_SUPPORT: the return address of the pin or unpin call. */
+typedef unsigned long pin_site_t;
+#endif
+
+struct page_pin_debug {
+	atomic64_t pins;
+	unsigned long since;	/* jiffies when the count last left 0 */
+	unsigned long flags;
+	pin_site_t pinner;
+	pin_site_t unpinner;
+};
+
+static const char * const event_names[NR_PAGE_PIN_EVENTS] = {
+	[PAGE_PIN_UNPIN_NOT_PINNED]	= "not_pinned",
+	[PAGE_PIN_UNPIN_UNDERFLOW]	= "underflow",
+	[PAGE_PIN_OVERFLOW]		= "overflow",
+	[PAGE_PIN_FREED_PINNED]		= "freed_pinned",
+	[PAGE_PIN_BELOW_BIAS]		= "below_bias",
+};
+
+static const char * const event_reasons[NR_PAGE_PIN_EVENTS] = {
+	[PAGE_PIN_UNPIN_NOT_PINNED] =
+		"unpin of a folio that holds no pin (a FOLL_GET page released with unpin_user_page()?)",
+	[PAGE_PIN_UNPIN_UNDERFLOW] =
+		"pin count underflow: unpin of more pins than the folio holds",
+	[PAGE_PIN_OVERFLOW] =
+		"pin count overflow: the folio is no longer checked",
+	[PAGE_PIN_FREED_PINNED] =
+		"folio freed while pinned (a pin released with put_page()?)",
+	[PAGE_PIN_BELOW_BIAS] =
+		"reference count below the pins' share (a pin released with put_page()?)",
+};
+
+static bool page_pin_debug_requested __initdata;
+DEFINE_STATIC_KEY_FALSE(page_pin_debug_key);
+static atomic_long_t page_pin_events[NR_PAGE_PIN_EVENTS];
+static unsigned long page_pin_count_threshold;
+static DEFINE_RATELIMIT_STATE(page_pin_ratelimit, 5 * HZ, 10);
+
+/* The last report, for the KUnit tests. */
+static unsigned long last_report_pfn;
+static int last_report_event = -1;
+
+static bool __init need_page_pin_debug(void)
+{
+	return page_pin_debug_requested;
+}
+
+/* page_ext exists from here on and no user space has run: nothing pinned. */
+static void __init init_page_pin_debug(void)
+{
+	if (page_pin_debug_requested)
+		static_branch_enable(&page_pin_debug_key);
+}
+
+struct page_ext_operations page_pin_debug_ops = {
+	.size = sizeof(struct page_pin_debug),
+	.need = need_page_pin_debug,
+	.init = init_page_pin_debug,
+};
+
+/**
+ * page_pin_debug_request() - Ask for page_pin=debug at boot.
+ *
+ * Called by the page_pin= parser, before page_ext and stack depot are set
+ * up, so that both reserve what debug mode needs.
+ */
+void __init page_pin_debug_request(void)
+{
+	page_pin_debug_requested = true;
+#ifdef CONFIG_STACKDEPOT
+	stack_depot_request_early_init();
+#endif
+}
+
+static struct page_pin_debug *to_debug(struct page_ext *page_ext)
+{
+	return page_ext_data(page_ext, &page_pin_debug_ops);
+}
+
+#ifdef CONFIG_STACKDEPOT
+static noinline pin_site_t save_site(unsigned long ip)
+{
+	unsigned long entries[PIN_STACK_DEPTH];
+	unsigned int nr;
+
+	nr = stack_trace_save(entries, ARRAY_SIZE(entries), 2);
+	/* GUP-fast runs with interrupts off: never sleep for the depot. */
+	return stack_depot_save(entries, nr, GFP_NOWAIT | __GFP_NOWARN);
+}
+
+static void print_site(const char *what, pin_site_t site)
+{
+	if (!site) {
+		pr_warn("%s: unknown\n", what);
+		return;
+	}
+	pr_warn("%s:\n", what);
+	stack_depot_print(site);
+}
+
+static noinline void print_current(const char *what, unsigned long ip)
+{
+	unsigned long entries[PIN_STACK_DEPTH];
+	unsigned int nr;
+
+	nr = stack_trace_save(entries, ARRAY_SIZE(entries), 2);
+	pr_warn("%s (%s, pid %d):\n", what, current->comm, task_pid_nr(current));
+	stack_trace_print(entries, nr, 1);
+}
+
+static void seq_site(struct seq_file *m, pin_site_t site)
+{
+	unsigned long *entries;
+	unsigned int i, nr;
+
+	nr = site ? stack_depot_fetch(site, &entries) : 0;
+	if (!nr)
+		seq_puts(m, " unknown\n");
+	for (i = 0; i < nr; i++)
+		seq_printf(m, " %pS\n", (void *)entries[i]);
+}
+
+#define PIN_SITES "stacks"
+#else
+static noinline pin_site_t save_site(unsigned long ip)
+{
+	return ip;
+}
+
+static void print_site(const char *what, pin_site_t site)
+{
+	if (site)
+		pr_warn("%s: %pS\n", what, (void *)site);
+	else
+		pr_warn("%s: unknown\n", what);
+}
+
+static noinline void print_current(const char *what, unsigned long ip)
+{
+	pr_warn("%s (%s, pid %d): %pS\n", what, current->comm,
+		task_pid_nr(current), (void *)ip);
+}
+
+static void seq_site(struct seq_file *m, pin_site_t site)
+{
+	if (site)
+		seq_printf(m, " %pS\n", (void *)site);
+	else
+		seq_puts(m, " unknown\n");
+}
+
+#define PIN_SITES "return addresses"
+#endif /* CONFIG_STACKDEPOT */
+
+/*
+ * Count the event; print it once per folio, rate limited.  @who names what
+ * the current stack is: the releaser for an unpin, only the place where
+ * the damage was noticed for a put_page() leak.
+ */
+static void report(struct page *page, struct page_pin_debug *dbg,
+		   enum page_pin_event event, const char *who,
+		   unsigned long ip)
+{
+	atomic_long_inc(&page_pin_events[event]);
+	if (test_and_set_bit(PIN_REPORTED, &dbg->flags))
+		return;
+	WRITE_ONCE(last_report_pfn, page_to_pfn(page));
+	WRITE_ONCE(last_report_event, event);
+	if (!__ratelimit(&page_pin_ratelimit))
+		return;
+	pr_warn("pfn %#lx: %s\n", page_to_pfn(page), event_reasons[event]);
+	pr_warn("pin count %u, page refcount %d\n",
+		PIN_COUNT(atomic64_read(&dbg->pins)), page_ref_count(page));
+	print_site("last pinned by", dbg->pinner);
+	print_site("last unpinned by", dbg->unpinner);
+	print_current(who, ip);
+	dump_page(page, event_names[event]);
+	check_panic_on_warn("page_pin");
+}
+
+/* The most pins the reference count of @folio can hold. */
+static u32 pin_limit(struct folio *folio)
+{
+	if (folio_test_large(folio))
+		return INT_MAX;
+	return INT_MAX / GUP_PIN_COUNTING_BIAS;
+}
+
+/*
+ * Is the reference count of @folio, less @drop, known to be below what
+ * its pins hold?  Pins raise the reference count before the pin count and
+ * unpins lower the pin count first, so for correct code the reference
+ * count covers the pins at every moment.  The pin word is read on both
+ * sides of the reference count; if it changed, the answer is "unknown",
+ * which is false, never a false report.
+ */
+static bool below_pin_share(struct folio *folio, struct page_pin_debug *dbg,
+			    int drop)
+{
+	u64 share, before, after;
+	int refcount;
+
+	before = atomic64_read(&dbg->pins);
+	smp_rmb();
+	refcount = folio_ref_count(folio);
+	smp_rmb();
+	after = atomic64_read(&dbg->pins);
+	if (before != after || !PIN_COUNT(before))
+		return false;
+	share = PIN_COUNT(before);
+	if (!folio_test_large(folio))
+		share *= GUP_PIN_COUNTING_BIAS;
+	return (s64)refcount - drop < (s64)share;
+}
+
+/**
+ * __page_pin_debug_pin() - Count pins of a folio (page_pin=debug).
+ * @folio: The folio.
+ * @refs: The number of pins just added.
+ * @ip: The caller's return address.
+ */
+void __page_pin_debug_pin(struct folio *folio, int refs, unsigned long ip)
+{
+	struct page_ext *page_ext = page_ext_get(&folio->page);
+	struct page_pin_debug *dbg;
+	u32 count;
+
+	if (unlikely(!page_ext))
+		return;
+	dbg = to_debug(page_ext);
+	if (test_bit(PIN_UNTRACKED, &dbg->flags))
+		goto out;
+	/* Fully ordered: the caller's reference count add comes first. */
+	count = PIN_COUNT(atomic64_add_return(refs, &dbg->pins));
+	if (count == refs)
+		WRITE_ONCE(dbg->since, jiffies);
+	WRITE_ONCE(dbg->pinner, save_site(ip));
+	if (unlikely(count > pin_limit(folio) || count < refs)) {
+		set_bit(PIN_UNTRACKED, &dbg->flags);
+		report(&folio->page, dbg, PAGE_PIN_OVERFLOW, "pinned by", ip);
+	}
+out:
+	page_ext_put(page_ext);
+}
+EXPORT_SYMBOL_IF_KUNIT(__page_pin_debug_pin);
+
+/**
+ * __page_pin_debug_unpin() - Check and count an unpin (page_pin=debug).
+ * @folio: The folio about to lose @refs pins.
+ * @refs: The number of pins to release.
+ * @ip: The caller's return address.
+ *
+ * Return: false if the unpin does not match the folio's pins; it has been
+ * reported and the caller must not drop anything.
+ */
+bool __page_pin_debug_unpin(struct folio *folio, int refs, unsigned long ip)
+{
+	struct page_ext *page_ext = page_ext_get(&folio->page);
+	struct page_pin_debug *dbg;
+	enum page_pin_event event;
+	bool ok = false;
+	u64 pins;
+
+	if (unlikely(!page_ext))
+		return true;
+	dbg = to_debug(page_ext);
+	if (test_bit(PIN_UNTRACKED, &dbg->flags)) {
+		ok = true;
+		goto out;
+	}
+	if (below_pin_share(folio, dbg, 0)) {
+		event = PAGE_PIN_BELOW_BIAS;
+		goto bad;
+	}
+	pins = atomic64_read(&dbg->pins);
+	do {
+		if (PIN_COUNT(pins) < refs) {
+			event = PIN_COUNT(pins) ? PAGE_PIN_UNPIN_UNDERFLOW :
+						  PAGE_PIN_UNPIN_NOT_PINNED;
+			goto bad;
+		}
+		/* Fully ordered: the caller drops the references after this. */
+	} while (!atomic64_try_cmpxchg(&dbg->pins, &pins,
+				       pins - refs + UNPIN_GENERATION));
+	WRITE_ONCE(dbg->unpinner, save_site(ip));
+	ok = true;
+	goto out;
+bad:
+	report(&folio->page, dbg, event, "released by (nothing was dropped)",
+	       ip);
+out:
+	page_ext_put(page_ext);
+	return ok;
+}
+EXPORT_SYMBOL_IF_KUNIT(__page_pin_debug_unpin);
+
+/**
+ * __page_pin_debug_put() - Check a folio about to lose plain references.
+ * @folio: The folio; the caller holds @refs references to it.
+ * @refs: The number of references the caller is about to drop.
+ * @ip: The caller's return address.
+ *
+ * Called before the drop, while the folio cannot be freed under us.  A
+ * drop that leaves the folio referenced but with fewer references than
+ * its pins hold is reported: some put_page() released a pin.  That
+ * put_page() happened earlier; the current stack only shows where the
+ * deficit became visible, usually munmap() or exit.
+ */
+void __page_pin_debug_put(struct folio *folio, int refs, unsigned long ip)
+{
+	struct page_ext *page_ext = page_ext_get(&folio->page);
+	struct page_pin_debug *dbg;
+
+	if (unlikely(!page_ext))
+		return;
+	dbg = to_debug(page_ext);
+	/* A drop to zero is reported by the free check instead. */
+	if (!test_bit(PIN_UNTRACKED, &dbg->flags) &&
+	    folio_ref_count(folio) > refs &&
+	    below_pin_share(folio, dbg, refs))
+		report(&folio->page, dbg, PAGE_PIN_BELOW_BIAS,
+		       "noticed at (the put_page() that released the pin came earlier; look at the pinner)",
+		       ip);
+	page_ext_put(page_ext);
+}
+
+/**
+ * __page_pin_debug_free() - Check and reset pages being freed.
+ * @page: The first page of the block.
+ * @order: The order of the block.
+ */
+void __page_pin_debug_free(struct page *page, unsigned int order)
+{
+	struct page_ext *page_ext = page_ext_get(page);
+	struct page_ext *iter = page_ext;
+	struct page_pin_debug *dbg;
+	unsigned long i;
+
+	if (unlikely(!page_ext))
+		return;
+	for (i = 0; i < (1UL << order); i++, iter = page_ext_next(iter)) {
+		dbg = to_debug(iter);
+		if (PIN_COUNT(atomic64_read(&dbg->pins)) &&
+		    !test_bit(PIN_UNTRACKED, &dbg->flags))
+			report(page + i, dbg, PAGE_PIN_FREED_PINNED, "freed by",
+			       _RET_IP_);
+		/* Read first: most freed pages were never pinned. */
+		if (atomic64_read(&dbg->pins) || dbg->flags || dbg->pinner ||
+		    dbg->unpinner)
+			memset(dbg, 0, sizeof(*dbg));
+	}
+	page_ext_put(page_ext);
+}
+
+/**
+ * page_pin_debug_events() - How often was an event seen?
+ * @event: The event.
+ *
+ * Return: the number of times @event was detected since boot, reported
+ * or not.
+ */
+unsigned long page_pin_debug_events(enum page_pin_event event)
+{
+	return atomic_long_read(&page_pin_events[event]);
+}
+EXPORT_SYMBOL_IF_KUNIT(page_pin_debug_events);
+
+/**
+ * page_pin_debug_last_report() - The event and pfn of the last report.
+ * @pfn: Set to the pfn of the last report.
+ *
+ * Return: the event of the last report, or -1 if there was none.
+ */
+int page_pin_debug_last_report(unsigned long *pfn)
+{
+	*pfn = READ_ONCE(last_report_pfn);
+	return READ_ONCE(last_report_event);
+}
+EXPORT_SYMBOL_IF_KUNIT(page_pin_debug_last_report);
+
+struct pin_group {
+	pin_site_t site;
+	unsigned long folios;
+	unsigned long pins;
+	unsigned long oldest;
+};
+
+static int cmp_groups(const void *a, const void *b)
+{
+	const struct pin_group *x = a, *y = b;
+
+	if (x->folios != y->folios)
+		return x->folios < y->folios ? 1 : -1;
+	return 0;
+}
+
+/* Add one pinned folio to its group; the last group takes the overflow. */
+static void add_to_group(struct pin_group *groups, unsigned int *nr,
+			 struct page_pin_debug *dbg, u32 count)
+{
+	pin_site_t site = READ_ONCE(dbg->pinner);
+	unsigned long since = READ_ONCE(dbg->since);
+	struct pin_group *g;
+	unsigned int i;
+
+	for (i = 0; i < *nr; i++)
+		if (groups[i].site == site)
+			break;
+	if (i == *nr) {
+		if (*nr == PIN_GROUPS_MAX)
+			i = *nr - 1;	/* shown as "other" */
+		else
+			groups[(*nr)++] = (struct pin_group){ site, 0, 0, since };
+	}
+	g = &groups[i];
+	g->folios++;
+	g->pins += count;
+	if (time_before(since, g->oldest))
+		g->oldest = since;
+}
+
+static int pinned_show(struct seq_file *m, void *v)
+{
+	struct pin_group *groups;
+	unsigned long pfn, total = 0;
+	unsigned int i, nr = 0;
+	struct zone *zone;
+
+	groups = kvcalloc(PIN_GROUPS_MAX, sizeof(*groups), GFP_KERNEL);
+	if (!groups)
+		return -ENOMEM;
+	for_each_populated_zone(zone) {
+		for (pfn = zone->zone_start_pfn; pfn < zone_end_pfn(zone);
+		     pfn++) {
+			struct page *page = pfn_to_online_page(pfn);
+			struct page_ext *page_ext;
+			struct page_pin_debug *dbg;
+			u32 count;
+
+			if (!(pfn % 1024))
+				cond_resched();
+			if (!page || page_zone(page) != zone)
+				continue;
+			page_ext = page_ext_get(page);
+			if (!page_ext)
+				continue;
+			dbg = to_debug(page_ext);
+			count = PIN_COUNT(atomic64_read(&dbg->pins));
+			if (count && !test_bit(PIN_UNTRACKED, &dbg->flags)) {
+				add_to_group(groups, &nr, dbg, count);
+				total++;
+			}
+			page_ext_put(page_ext);
+		}
+	}
+	sort(groups, nr, sizeof(*groups), cmp_groups, NULL);
+	seq_printf(m, "# %lu pinned folios in %u groups by last pinner (%s); count_threshold %lu\n",
+		   total, nr, PIN_SITES, page_pin_count_threshold);
+	for (i = 0; i < nr; i++) {
+		struct pin_group *g = &groups[i];
+
+		if (g->folios < page_pin_count_threshold)
+			continue;
+		seq_printf(m, "folios %lu pins %lu oldest %u ms\n", g->folios,
+			   g->pins, jiffies_to_msecs(jiffies - g->oldest));
+		if (nr == PIN_GROUPS_MAX && i == nr - 1)
+			seq_puts(m, " (other pinners, too many to group)\n");
+		else
+			seq_site(m, g->site);
+		seq_putc(m, '\n');
+	}
+	kvfree(groups);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(pinned);
+
+static int counters_show(struct seq_file *m, void *v)
+{
+	int i;
+
+	for (i = 0; i < NR_PAGE_PIN_EVENTS; i++)
+		seq_printf(m, "%s %lu\n", event_names[i],
+			   page_pin_debug_events(i));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(counters);
+
+static int __init page_pin_debugfs_init(void)
+{
+	struct dentry *dir;
+
+	if (!page_pin_debug_enabled())
+		return 0;
+	dir = debugfs_create_dir("page_pin", NULL);
+	debugfs_create_file("pinned", 0400, dir, NULL, &pinned_fops);
+	debugfs_create_file("counters", 0400, dir, NULL, &counters_fops);
+	debugfs_create_ulong("count_threshold", 0600, dir,
+			     &page_pin_count_threshold);
+	pr_info("debug: exact pin counts, %s of pinners\n", PIN_SITES);
+	return 0;
+}
+late_initcall(page_pin_debugfs_init);
