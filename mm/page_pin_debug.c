@@ -31,12 +31,17 @@
 #include <kunit/visibility.h>
 
 /*
- * The low 32 bits count the pins held.  The high 32 bits count unpins, so
- * that two reads of the word that agree prove no unpin happened between
- * them (see below_pin_share()).
+ * The pin word: the low bits count the pins held, the high bits count
+ * unpins (32 + 32 bits on 64-bit, 22 + 10 on 32-bit), so that two equal
+ * reads of the word show that no unpin happened between them, short of a
+ * multiple of 1024 unpins balanced by as many pins (see below_pin_share()).
+ * One word rather than an atomic64_t, which 32-bit ARM needs 8-byte
+ * aligned and page_ext data is not.
  */
-#define PIN_COUNT(v)		((u32)(v))
-#define UNPIN_GENERATION	BIT_ULL(32)
+#define PIN_COUNT_BITS		(BITS_PER_LONG == 64 ? 32 : 22)
+#define PIN_COUNT_MASK		(BIT(PIN_COUNT_BITS) - 1)
+#define PIN_COUNT(v)		((unsigned long)(v) & PIN_COUNT_MASK)
+#define UNPIN_GENERATION	BIT(PIN_COUNT_BITS)
 
 /* struct page_pin_debug.flags */
 enum {
@@ -47,20 +52,16 @@ enum {
 #define PIN_STACK_DEPTH		16
 #define PIN_GROUPS_MAX		256
 
-#ifdef CONFIG_STACKDEPOT
-/* A stack depot handle; 0 if the stack could not be stored. */
-typedef depot_stack_handle_t pin_site_t;
-#else
-/* No STACKTRACE_SUPPORT: the return address of the pin or unpin call. */
-typedef unsigned long pin_site_t;
-#endif
-
+/*
+ * A pin site is a stack depot handle, or without STACKTRACE_SUPPORT the
+ * return address of the pin or unpin call; 0 if unknown.
+ */
 struct page_pin_debug {
-	atomic64_t pins;
+	atomic_long_t pins;
 	unsigned long since;	/* jiffies when the count last left 0 */
 	unsigned long flags;
-	pin_site_t pinner;
-	pin_site_t unpinner;
+	unsigned long pinner;
+	unsigned long unpinner;
 };
 
 static const char * const event_names[NR_PAGE_PIN_EVENTS] = {
@@ -132,7 +133,7 @@ static struct page_pin_debug *to_debug(struct page_ext *page_ext)
 }
 
 #ifdef CONFIG_STACKDEPOT
-static noinline pin_site_t save_site(unsigned long ip)
+static noinline unsigned long save_site(unsigned long ip)
 {
 	unsigned long entries[PIN_STACK_DEPTH];
 	unsigned int nr;
@@ -142,7 +143,7 @@ static noinline pin_site_t save_site(unsigned long ip)
 	return stack_depot_save(entries, nr, GFP_NOWAIT | __GFP_NOWARN);
 }
 
-static void print_site(const char *what, pin_site_t site)
+static void print_site(const char *what, unsigned long site)
 {
 	if (!site) {
 		pr_warn("%s: unknown\n", what);
@@ -162,7 +163,7 @@ static noinline void print_current(const char *what, unsigned long ip)
 	stack_trace_print(entries, nr, 1);
 }
 
-static void seq_site(struct seq_file *m, pin_site_t site)
+static void seq_site(struct seq_file *m, unsigned long site)
 {
 	unsigned long *entries;
 	unsigned int i, nr;
@@ -176,12 +177,12 @@ static void seq_site(struct seq_file *m, pin_site_t site)
 
 #define PIN_SITES "stacks"
 #else
-static noinline pin_site_t save_site(unsigned long ip)
+static noinline unsigned long save_site(unsigned long ip)
 {
 	return ip;
 }
 
-static void print_site(const char *what, pin_site_t site)
+static void print_site(const char *what, unsigned long site)
 {
 	if (site)
 		pr_warn("%s: %pS\n", what, (void *)site);
@@ -195,7 +196,7 @@ static noinline void print_current(const char *what, unsigned long ip)
 		task_pid_nr(current), (void *)ip);
 }
 
-static void seq_site(struct seq_file *m, pin_site_t site)
+static void seq_site(struct seq_file *m, unsigned long site)
 {
 	if (site)
 		seq_printf(m, " %pS\n", (void *)site);
@@ -223,8 +224,8 @@ static void report(struct page *page, struct page_pin_debug *dbg,
 	if (!__ratelimit(&page_pin_ratelimit))
 		return;
 	pr_warn("pfn %#lx: %s\n", page_to_pfn(page), event_reasons[event]);
-	pr_warn("pin count %u, page refcount %d\n",
-		PIN_COUNT(atomic64_read(&dbg->pins)), page_ref_count(page));
+	pr_warn("pin count %lu, page refcount %d\n",
+		PIN_COUNT(atomic_long_read(&dbg->pins)), page_ref_count(page));
 	print_site("last pinned by", dbg->pinner);
 	print_site("last unpinned by", dbg->unpinner);
 	print_current(who, ip);
@@ -232,11 +233,11 @@ static void report(struct page *page, struct page_pin_debug *dbg,
 	check_panic_on_warn("page_pin");
 }
 
-/* The most pins the reference count of @folio can hold. */
-static u32 pin_limit(struct folio *folio)
+/* The most pins the reference count of @folio (and the word) can hold. */
+static unsigned long pin_limit(struct folio *folio)
 {
 	if (folio_test_large(folio))
-		return INT_MAX;
+		return min_t(unsigned long, INT_MAX, PIN_COUNT_MASK);
 	return INT_MAX / GUP_PIN_COUNTING_BIAS;
 }
 
@@ -251,14 +252,21 @@ static u32 pin_limit(struct folio *folio)
 static bool below_pin_share(struct folio *folio, struct page_pin_debug *dbg,
 			    int drop)
 {
-	u64 share, before, after;
+	unsigned long flags;
+	long before, after;
+	u64 share;
 	int refcount;
 
-	before = atomic64_read(&dbg->pins);
+	/* Keep the window between the two reads short. */
+	local_irq_save(flags);
+	before = atomic_long_read(&dbg->pins);
+	/* Pin count, then references; pairs with the ordered pin add. */
 	smp_rmb();
 	refcount = folio_ref_count(folio);
+	/* References, then pin count; pairs with the ordered unpin. */
 	smp_rmb();
-	after = atomic64_read(&dbg->pins);
+	after = atomic_long_read(&dbg->pins);
+	local_irq_restore(flags);
 	if (before != after || !PIN_COUNT(before))
 		return false;
 	share = PIN_COUNT(before);
@@ -277,22 +285,27 @@ void __page_pin_debug_pin(struct folio *folio, int refs, unsigned long ip)
 {
 	struct page_ext *page_ext = page_ext_get(&folio->page);
 	struct page_pin_debug *dbg;
-	u32 count;
+	long pins;
 
 	if (unlikely(!page_ext))
 		return;
 	dbg = to_debug(page_ext);
 	if (test_bit(PIN_UNTRACKED, &dbg->flags))
 		goto out;
-	/* Fully ordered: the caller's reference count add comes first. */
-	count = PIN_COUNT(atomic64_add_return(refs, &dbg->pins));
-	if (count == refs)
+	pins = atomic_long_read(&dbg->pins);
+	do {
+		if (unlikely(PIN_COUNT(pins) + refs > pin_limit(folio))) {
+			WRITE_ONCE(dbg->pinner, save_site(ip));
+			set_bit(PIN_UNTRACKED, &dbg->flags);
+			report(&folio->page, dbg, PAGE_PIN_OVERFLOW, "pinned by",
+			       ip);
+			goto out;
+		}
+		/* Fully ordered: the caller's reference count add comes first. */
+	} while (!atomic_long_try_cmpxchg(&dbg->pins, &pins, pins + refs));
+	if (!PIN_COUNT(pins))
 		WRITE_ONCE(dbg->since, jiffies);
 	WRITE_ONCE(dbg->pinner, save_site(ip));
-	if (unlikely(count > pin_limit(folio) || count < refs)) {
-		set_bit(PIN_UNTRACKED, &dbg->flags);
-		report(&folio->page, dbg, PAGE_PIN_OVERFLOW, "pinned by", ip);
-	}
 out:
 	page_ext_put(page_ext);
 }
@@ -313,7 +326,7 @@ bool __page_pin_debug_unpin(struct folio *folio, int refs, unsigned long ip)
 	struct page_pin_debug *dbg;
 	enum page_pin_event event;
 	bool ok = false;
-	u64 pins;
+	long pins;
 
 	if (unlikely(!page_ext))
 		return true;
@@ -326,7 +339,7 @@ bool __page_pin_debug_unpin(struct folio *folio, int refs, unsigned long ip)
 		event = PAGE_PIN_BELOW_BIAS;
 		goto bad;
 	}
-	pins = atomic64_read(&dbg->pins);
+	pins = atomic_long_read(&dbg->pins);
 	do {
 		if (PIN_COUNT(pins) < refs) {
 			event = PIN_COUNT(pins) ? PAGE_PIN_UNPIN_UNDERFLOW :
@@ -334,8 +347,8 @@ bool __page_pin_debug_unpin(struct folio *folio, int refs, unsigned long ip)
 			goto bad;
 		}
 		/* Fully ordered: the caller drops the references after this. */
-	} while (!atomic64_try_cmpxchg(&dbg->pins, &pins,
-				       pins - refs + UNPIN_GENERATION));
+	} while (!atomic_long_try_cmpxchg(&dbg->pins, &pins,
+		(long)((unsigned long)pins - refs + UNPIN_GENERATION)));
 	WRITE_ONCE(dbg->unpinner, save_site(ip));
 	ok = true;
 	goto out;
@@ -394,12 +407,12 @@ void __page_pin_debug_free(struct page *page, unsigned int order)
 		return;
 	for (i = 0; i < (1UL << order); i++, iter = page_ext_next(iter)) {
 		dbg = to_debug(iter);
-		if (PIN_COUNT(atomic64_read(&dbg->pins)) &&
+		if (PIN_COUNT(atomic_long_read(&dbg->pins)) &&
 		    !test_bit(PIN_UNTRACKED, &dbg->flags))
 			report(page + i, dbg, PAGE_PIN_FREED_PINNED, "freed by",
 			       _RET_IP_);
 		/* Read first: most freed pages were never pinned. */
-		if (atomic64_read(&dbg->pins) || dbg->flags || dbg->pinner ||
+		if (atomic_long_read(&dbg->pins) || dbg->flags || dbg->pinner ||
 		    dbg->unpinner)
 			memset(dbg, 0, sizeof(*dbg));
 	}
@@ -433,7 +446,7 @@ int page_pin_debug_last_report(unsigned long *pfn)
 EXPORT_SYMBOL_IF_KUNIT(page_pin_debug_last_report);
 
 struct pin_group {
-	pin_site_t site;
+	unsigned long site;
 	unsigned long folios;
 	unsigned long pins;
 	unsigned long oldest;
@@ -450,9 +463,9 @@ static int cmp_groups(const void *a, const void *b)
 
 /* Add one pinned folio to its group; the last group takes the overflow. */
 static void add_to_group(struct pin_group *groups, unsigned int *nr,
-			 struct page_pin_debug *dbg, u32 count)
+			 struct page_pin_debug *dbg, unsigned long count)
 {
-	pin_site_t site = READ_ONCE(dbg->pinner);
+	unsigned long site = READ_ONCE(dbg->pinner);
 	unsigned long since = READ_ONCE(dbg->since);
 	struct pin_group *g;
 	unsigned int i;
@@ -489,7 +502,7 @@ static int pinned_show(struct seq_file *m, void *v)
 			struct page *page = pfn_to_online_page(pfn);
 			struct page_ext *page_ext;
 			struct page_pin_debug *dbg;
-			u32 count;
+			unsigned long count;
 
 			if (!(pfn % 1024))
 				cond_resched();
@@ -499,7 +512,7 @@ static int pinned_show(struct seq_file *m, void *v)
 			if (!page_ext)
 				continue;
 			dbg = to_debug(page_ext);
-			count = PIN_COUNT(atomic64_read(&dbg->pins));
+			count = PIN_COUNT(atomic_long_read(&dbg->pins));
 			if (count && !test_bit(PIN_UNTRACKED, &dbg->flags)) {
 				add_to_group(groups, &nr, dbg, count);
 				total++;

@@ -3,9 +3,9 @@
 #
 # page_pin benchmark: the cost of tracking on the pin path, in QEMU guests
 # timed by instruction count (-icount shift=0,sleep=off), and the layout and
-# memory figures.  Three kernels per arch: patched with page_pin=on,
-# patched with page_pin=off, and the unpatched base, all without debugging
-# options.  Usage: bench.py [ARCH...] (cost, layout and, with x86_64, the
+# memory figures.  Two kernels per arch, booted four ways: patched with
+# page_pin=on, off and debug, and the unpatched base, all without debugging
+# options other than CONFIG_PAGE_PIN_DEBUG itself.  Usage: bench.py [ARCH...] (cost, layout and, with x86_64, the
 # reclaim benefit), bench.py cost [ARCH...], bench.py reclaim,
 # bench.py layout [ARCH...]
 """page_pin benchmark."""
@@ -90,7 +90,8 @@ def summarize(samples):
 
 def bench_arch(arch, rows):
     patched, base = build_kernels(arch)
-    kernels = {'on': patched, 'off': patched, 'base': base}
+    kernels = {'on': patched, 'off': patched, 'base': base,
+               'debug': patched}
     data = {}
     for boot in range(BOOTS):
         for mode, kernel in kernels.items():
@@ -108,7 +109,8 @@ def bench_arch(arch, rows):
                     sel = times[:1] if kind == 'first' else times[1:]
                     vals.append(statistics.median(t[0] + t[1] for t in sel))
                 per_mode[mode] = vals
-            for num, den in (('on', 'off'), ('off', 'base')):
+            for num, den in (('on', 'off'), ('off', 'base'),
+                             ('debug', 'on')):
                 ratios = [a / b for a, b in zip(per_mode[num], per_mode[den])
                           if b]
                 med, lo, hi = summarize(ratios)
@@ -126,11 +128,12 @@ def memory(arches):
     """build/bench/memory.md: page_ext bytes at boot, on/off/base, from the
     first bench boot's console log of each kernel."""
     lines = ['| arch | page_ext bytes, on | off | base | RAM (kB) | '
-             'bytes per page | share of RAM | other page_ext users |',
-             '|---|---|---|---|---|---|---|---|']
+             'bytes per page | share of RAM | other page_ext users '
+             '| debug | debug bytes per page |',
+             '|---|---|---|---|---|---|---|---|---|---|']
     for arch in arches:
         got, ram = {}, None
-        for mode in ('on', 'off', 'base'):
+        for mode in ('on', 'off', 'base', 'debug'):
             with open(os.path.join(OUT, f'{arch}-{mode}-0.log'),
                       encoding='utf-8', errors='replace') as f:
                 text = f.read()
@@ -145,7 +148,8 @@ def memory(arches):
         lines.append(f'| {arch} | {got["on"]} | {got["off"]} | '
                      f'{got["base"]} | {ram} | {per_page:g} | '
                      f'{100 * got["on"] / (ram * 1024):.3f}% | '
-                     f'{", ".join(others) or "none"} |')
+                     f'{", ".join(others) or "none"} | {got["debug"]} | '
+                     f'{got["debug"] / (ram // 4) if ram else 0:g} |')
     with open(os.path.join(OUT, 'memory.md'), 'w', encoding='utf-8') as f:
         f.write('\n'.join(lines) + '\n')
     print('\n'.join(lines))
@@ -375,9 +379,11 @@ def table(rows):
                 f'non-debug kernels, one vCPU; {BOOTS} boots per kernel; time = '
                 f'get + put of `gup_test` on 32 MiB, 512 pages per call; '
                 f'"first" = first pin of fresh memory, "repin" = median of '
-                f'the next {REPS - 1} pins.\n\n'
-                '| arch | test | kind | on/off | off/base | on (us) | '
-                'off (us) |\n|---|---|---|---|---|---|---|\n')
+                f'the next {REPS - 1} pins; '
+                '"debug" = the same kernel booted with `page_pin=debug`.\n\n'
+                '| arch | test | kind | on/off | off/base | debug/on | '
+                'on (us) | off (us) | debug (us) |\n'
+                '|---|---|---|---|---|---|---|---|---|\n')
         pairs = {}
         for arch, test, kind, ratio, med, lo, hi, num, den in rows:
             pairs.setdefault((arch, test, kind), {})[ratio] = (med, lo, hi,
@@ -386,9 +392,11 @@ def table(rows):
             on, off = r['on/off'], r['off/base']
             spread = (lambda x: x[0] if x[1] == x[2] else
                       f'{x[0]} ({x[1]}..{x[2]})')
+            dbg = r.get('debug/on')
             f.write(f'| {arch} | {test} | {kind} | {spread(on)} | '
-                    f'{spread(off)} | {on[3].split()[0]} | '
-                    f'{on[4].split()[0]} |\n')
+                    f'{spread(off)} | {spread(dbg) if dbg else "-"} | '
+                    f'{on[3].split()[0]} | {on[4].split()[0]} | '
+                    f'{dbg[3].split()[0] if dbg else "-"} |\n')
 
 
 def plot(rows):

@@ -453,13 +453,14 @@ TEST_F(pin, debug_finds_leak)
 
 	pinned = read_file(PAGE_PIN_DIR "pinned");
 	ASSERT_NE(NULL, pinned);
-	stacks = strstr(pinned, "(stacks)") != NULL;
+	stacks = !!strstr(pinned, "(stacks)");
 	group = find_group(pinned, stacks ? "gup_test_ioctl" : "+0x", &folios);
 	ASSERT_NE(NULL, group) {
 		TH_LOG("no pinner group in page_pin/pinned:\n%s", pinned);
 	}
 	EXPECT_EQ(LEAK_PAGES, folios);
-	printf("# page_pin/pinned after the leak:\n");
+	printf("# page_pin/pinned after the leak:\n#   %.*s\n",
+	       (int)strcspn(pinned, "\n"), pinned);
 	for (char *line = strtok(group, "\n"); line; line = strtok(NULL, "\n"))
 		printf("#   %s\n", line);
 	free(group);
@@ -481,7 +482,7 @@ TEST_F(pin, debug_finds_leak)
 	ASSERT_EQ(0, munmap(p, LEAK_PAGES * self->ps));
 	after = read_file(PAGE_PIN_DIR "counters");
 	ASSERT_NE(NULL, after);
-	for (i = 0; i < sizeof(leak_events) / sizeof(leak_events[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(leak_events); i++)
 		EXPECT_EQ(strcmp(leak_events[i], "below_bias") ? 0 : LEAK_PAGES,
 			  counter(after, leak_events[i]) -
 			  counter(before, leak_events[i])) {
