@@ -58,11 +58,9 @@ static int __init early_page_pin_param(char *buf)
 		return 0;
 	}
 	page_pin_requested = mode != PAGE_PIN_OFF;
-	if (mode != PAGE_PIN_DEBUG)
-		return 0;
-	if (IS_ENABLED(CONFIG_PAGE_PIN_DEBUG))
-		page_pin_debug_request();
-	else
+	/* The last page_pin= wins, for debug as well. */
+	page_pin_debug_request(mode == PAGE_PIN_DEBUG);
+	if (mode == PAGE_PIN_DEBUG && !IS_ENABLED(CONFIG_PAGE_PIN_DEBUG))
 		pr_warn("page_pin=debug needs CONFIG_PAGE_PIN_DEBUG, using on\n");
 	return 0;
 }

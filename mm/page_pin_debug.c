@@ -114,16 +114,18 @@ struct page_ext_operations page_pin_debug_ops = {
 };
 
 /**
- * page_pin_debug_request() - Ask for page_pin=debug at boot.
+ * page_pin_debug_request() - Ask for page_pin=debug at boot, or not.
+ * @on: Whether the page_pin= option just parsed was "debug".
  *
  * Called by the page_pin= parser, before page_ext and stack depot are set
  * up, so that both reserve what debug mode needs.
  */
-void __init page_pin_debug_request(void)
+void __init page_pin_debug_request(bool on)
 {
-	page_pin_debug_requested = true;
+	page_pin_debug_requested = on;
 #ifdef CONFIG_STACKDEPOT
-	stack_depot_request_early_init();
+	if (on)
+		stack_depot_request_early_init();
 #endif
 }
 
@@ -136,11 +138,19 @@ static struct page_pin_debug *to_debug(struct page_ext *page_ext)
 static noinline unsigned long save_site(unsigned long ip)
 {
 	unsigned long entries[PIN_STACK_DEPTH];
+	depot_flags_t flags = STACK_DEPOT_FLAG_CAN_ALLOC;
 	unsigned int nr;
 
 	nr = stack_trace_save(entries, ARRAY_SIZE(entries), 2);
-	/* GUP-fast runs with interrupts off: never sleep for the depot. */
-	return stack_depot_save(entries, nr, GFP_NOWAIT | __GFP_NOWARN);
+	/*
+	 * GUP-fast runs with interrupts off: never sleep for the depot, and
+	 * on PREEMPT_RT, where the page allocator may sleep, do not allocate
+	 * at all there (a full depot gives handle 0, printed as unknown).
+	 */
+	if (IS_ENABLED(CONFIG_PREEMPT_RT) && !preemptible())
+		flags = 0;
+	return stack_depot_save_flags(entries, nr, GFP_NOWAIT | __GFP_NOWARN,
+				      flags);
 }
 
 static void print_site(const char *what, unsigned long site)
@@ -230,7 +240,9 @@ static void report(struct page *page, struct page_pin_debug *dbg,
 	print_site("last unpinned by", dbg->unpinner);
 	print_current(who, ip);
 	dump_page(page, event_names[event]);
-	check_panic_on_warn("page_pin");
+	/* An overflow is a limit of this tool, not a bug of the caller. */
+	if (event != PAGE_PIN_OVERFLOW)
+		check_panic_on_warn("page_pin");
 }
 
 /* The most pins the reference count of @folio (and the word) can hold. */
@@ -249,8 +261,8 @@ static unsigned long pin_limit(struct folio *folio)
  * sides of the reference count; if it changed, the answer is "unknown",
  * which is false, never a false report.
  */
-static bool below_pin_share(struct folio *folio, struct page_pin_debug *dbg,
-			    int drop)
+static bool below_pin_share_once(struct folio *folio,
+				 struct page_pin_debug *dbg, int drop)
 {
 	unsigned long flags;
 	long before, after;
@@ -273,6 +285,18 @@ static bool below_pin_share(struct folio *folio, struct page_pin_debug *dbg,
 	if (!folio_test_large(folio))
 		share *= GUP_PIN_COUNTING_BIAS;
 	return (s64)refcount - drop < (s64)share;
+}
+
+/*
+ * A deficit must be seen twice: on 32-bit, a reader stalled while exactly
+ * a multiple of 1024 unpins and as many pins ran could otherwise see a
+ * torn refcount behind an unchanged word.  Twice in a row is not a race.
+ */
+static bool below_pin_share(struct folio *folio, struct page_pin_debug *dbg,
+			    int drop)
+{
+	return below_pin_share_once(folio, dbg, drop) &&
+	       below_pin_share_once(folio, dbg, drop);
 }
 
 /**
@@ -450,6 +474,7 @@ struct pin_group {
 	unsigned long folios;
 	unsigned long pins;
 	unsigned long oldest;
+	bool other;		/* the pinners that did not get a group */
 };
 
 static int cmp_groups(const void *a, const void *b)
@@ -461,7 +486,7 @@ static int cmp_groups(const void *a, const void *b)
 	return 0;
 }
 
-/* Add one pinned folio to its group; the last group takes the overflow. */
+/* Add one pinned folio to its group; the last slot takes the rest. */
 static void add_to_group(struct pin_group *groups, unsigned int *nr,
 			 struct page_pin_debug *dbg, unsigned long count)
 {
@@ -471,13 +496,18 @@ static void add_to_group(struct pin_group *groups, unsigned int *nr,
 	unsigned int i;
 
 	for (i = 0; i < *nr; i++)
-		if (groups[i].site == site)
+		if (!groups[i].other && groups[i].site == site)
 			break;
 	if (i == *nr) {
-		if (*nr == PIN_GROUPS_MAX)
-			i = *nr - 1;	/* shown as "other" */
-		else
-			groups[(*nr)++] = (struct pin_group){ site, 0, 0, since };
+		if (*nr < PIN_GROUPS_MAX - 1) {
+			groups[(*nr)++] = (struct pin_group){
+				.site = site, .oldest = since };
+		} else {
+			i = PIN_GROUPS_MAX - 1;
+			if (*nr < PIN_GROUPS_MAX)
+				groups[(*nr)++] = (struct pin_group){
+					.other = true, .oldest = since };
+		}
 	}
 	g = &groups[i];
 	g->folios++;
@@ -530,7 +560,7 @@ static int pinned_show(struct seq_file *m, void *v)
 			continue;
 		seq_printf(m, "folios %lu pins %lu oldest %u ms\n", g->folios,
 			   g->pins, jiffies_to_msecs(jiffies - g->oldest));
-		if (nr == PIN_GROUPS_MAX && i == nr - 1)
+		if (g->other)
 			seq_puts(m, " (other pinners, too many to group)\n");
 		else
 			seq_site(m, g->site);

@@ -141,7 +141,7 @@ static inline bool folio_pin_bit_confirms(const struct folio *folio)
 #ifdef CONFIG_PAGE_PIN_DEBUG
 DECLARE_STATIC_KEY_FALSE(page_pin_debug_key);
 extern struct page_ext_operations page_pin_debug_ops;
-void __init page_pin_debug_request(void);
+void __init page_pin_debug_request(bool on);
 void __page_pin_debug_pin(struct folio *folio, int refs, unsigned long ip);
 bool __page_pin_debug_unpin(struct folio *folio, int refs, unsigned long ip);
 void __page_pin_debug_put(struct folio *folio, int refs, unsigned long ip);
@@ -164,7 +164,7 @@ static inline bool page_pin_debug_enabled(void)
 	return false;
 }
 
-static inline void page_pin_debug_request(void)
+static inline void page_pin_debug_request(bool on)
 {
 }
 

@@ -445,6 +445,8 @@ TEST_F(pin, debug_finds_leak)
 	p = mmap(NULL, LEAK_PAGES * self->ps, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, p);
+	/* Small folios: one report per page (mTHP could make one folio). */
+	madvise(p, LEAK_PAGES * self->ps, MADV_NOHUGEPAGE);
 	memset(p, 7, LEAK_PAGES * self->ps);
 	pfn = pfn_of(p);
 	gup.addr = (uintptr_t)p;
