@@ -3,9 +3,9 @@
 #
 # page_pin benchmark: the cost of tracking on the pin path, in QEMU guests
 # timed by instruction count (-icount shift=0,sleep=off), and the layout and
-# memory figures.  Two kernels per arch, booted four ways: patched with
-# page_pin=on, off and debug, and the unpatched base, all without debugging
-# options other than CONFIG_PAGE_PIN_DEBUG itself.  Usage: bench.py [ARCH...] (cost, layout and, with x86_64, the
+# memory figures.  Three kernels per arch, all without debugging options:
+# patched (booted with page_pin=on and off), the unpatched base, and
+# patched with CONFIG_PAGE_PIN_DEBUG (booted with page_pin=debug and on).  Usage: bench.py [ARCH...] (cost, layout and, with x86_64, the
 # reclaim benefit), bench.py cost [ARCH...], bench.py reclaim,
 # bench.py layout [ARCH...]
 """page_pin benchmark."""
@@ -25,6 +25,11 @@ OUT = os.path.join(pp.BUILD, 'bench')
 BOOTS = 5
 REPS = 21
 BENCH_FRAG = ['kernel/configs/page_pin_bench.config']
+DEBUG_FRAG = ['kernel/configs/page_pin_bench_debug.config']
+# mode: (kernel, page_pin= value or None for the base)
+MODES = {'on': ('patched', 'on'), 'off': ('patched', 'off'),
+         'base': ('base', None), 'debug': ('debug', 'debug'),
+         'dbgon': ('debug', 'on')}
 # The reclaim benchmark runs on the x86_64 bench kernels.
 RECLAIM_FRAG = ['kernel/configs/page_pin_reclaim.config']
 TESTS = {
@@ -53,17 +58,19 @@ def build_kernels(arch):
                        extra=[os.path.join(pp.TREE, f) for f in frags])
     base = pp.build_base_kernel(arch, out=os.path.join(
         pp.BUILD, f'bench-{arch}-base'), extra=frags)
-    return patched, base
+    debug = pp.build(arch, out=os.path.join(pp.BUILD, f'bench-{arch}-debug'),
+                     extra=[os.path.join(pp.TREE, f)
+                            for f in frags + DEBUG_FRAG])
+    return {'patched': patched, 'base': base, 'debug': debug}
 
 
-def run_boot(arch, kernel, mode, boot):
+def run_boot(arch, kernel, mode, boot, value):
     out = pp.build_userspace(arch)
     cmds = [f'@gup_test {args} -r {REPS}'
             for args in tests_for(arch).values()]
     cpio = pp.make_initramfs(out, 'bench', cmds)
     logfile = os.path.join(OUT, f'{arch}-{mode}-{boot}.log')
-    cmdline = 'kunit.enable=0' + ('' if mode == 'base' else
-                                  f' page_pin={mode}')
+    cmdline = 'kunit.enable=0' + (f' page_pin={value}' if value else '')
     text, status, dt = pp.boot(arch, kernel, cmdline, logfile, initrd=cpio,
                                extra_qemu=['-icount', 'shift=0,sleep=off',
                                            '-rtc', 'clock=vm'] + ONE_CPU)
@@ -89,17 +96,16 @@ def summarize(samples):
 
 
 def bench_arch(arch, rows):
-    patched, base = build_kernels(arch)
-    kernels = {'on': patched, 'off': patched, 'base': base,
-               'debug': patched}
+    built = build_kernels(arch)
     data = {}
     for boot in range(BOOTS):
-        for mode, kernel in kernels.items():
-            data[(mode, boot)] = run_boot(arch, kernel, mode, boot)
+        for mode, (kernel, value) in MODES.items():
+            data[(mode, boot)] = run_boot(arch, built[kernel], mode, boot,
+                                          value)
     for test in tests_for(arch):
         for kind in ('first', 'repin'):
             per_mode = {}
-            for mode in kernels:
+            for mode in MODES:
                 vals = []
                 for boot in range(BOOTS):
                     times = data[(mode, boot)].get(test, [])
@@ -110,7 +116,7 @@ def bench_arch(arch, rows):
                     vals.append(statistics.median(t[0] + t[1] for t in sel))
                 per_mode[mode] = vals
             for num, den in (('on', 'off'), ('off', 'base'),
-                             ('debug', 'on')):
+                             ('debug', 'on'), ('dbgon', 'on')):
                 ratios = [a / b for a, b in zip(per_mode[num], per_mode[den])
                           if b]
                 med, lo, hi = summarize(ratios)
@@ -166,7 +172,8 @@ RECLAIM_RE = re.compile(r'reclaim: sharers=(\d+) mib=(\d+) swapped_kb=(-?\d+) '
 def reclaim(arch='x86_64'):
     """build/bench/reclaim.tsv and reclaim.md: kB swapped out of 16 MiB
     shared by N processes, one boot per kernel and N, wall-clock timed."""
-    patched, base = build_kernels(arch)
+    built = build_kernels(arch)
+    patched, base = built['patched'], built['base']
     out = pp.build_userspace(arch)
     rows = []
     for sharers in RECLAIM_SHARERS:
@@ -376,17 +383,18 @@ def table(rows):
                 f'{pp.qemu_version()} TCG with `-icount shift=0,sleep=off '
                 f'-rtc clock=vm` (guest time = executed instructions, so a '
                 f'boot repeats exactly and TCG shows no cache effects); '
-                f'kernels without DEBUG_VM, lockdep or KUnit (but with '
-                f'CONFIG_PAGE_PIN_DEBUG=y, idle unless booted with '
-                f'`page_pin=debug`), one vCPU; {BOOTS} boots per kernel; '
+                f'non-debug kernels, one vCPU; {BOOTS} boots per kernel; '
                 f'time = '
                 f'get + put of `gup_test` on 32 MiB, 512 pages per call; '
                 f'"first" = first pin of fresh memory, "repin" = median of '
                 f'the next {REPS - 1} pins; '
-                '"debug" = the same kernel booted with `page_pin=debug`.\n\n'
-                '| arch | test | kind | on/off | off/base | debug/on | '
-                'on (us) | off (us) | debug (us) |\n'
-                '|---|---|---|---|---|---|---|---|---|\n')
+                '"built-in" = a kernel with `CONFIG_PAGE_PIN_DEBUG=y` '
+                'booted with `page_pin=on`, over the kernel without it; '
+                '"debug" = that kernel booted with `page_pin=debug`, over '
+                '`page_pin=on` without it.\n\n'
+                '| arch | test | kind | on/off | off/base | built-in/on | '
+                'debug/on | on (us) | off (us) | debug (us) |\n'
+                '|---|---|---|---|---|---|---|---|---|---|\n')
         pairs = {}
         for arch, test, kind, ratio, med, lo, hi, num, den in rows:
             pairs.setdefault((arch, test, kind), {})[ratio] = (med, lo, hi,
@@ -395,9 +403,10 @@ def table(rows):
             on, off = r['on/off'], r['off/base']
             spread = (lambda x: x[0] if x[1] == x[2] else
                       f'{x[0]} ({x[1]}..{x[2]})')
-            dbg = r.get('debug/on')
+            dbg, built = r.get('debug/on'), r.get('dbgon/on')
             f.write(f'| {arch} | {test} | {kind} | {spread(on)} | '
-                    f'{spread(off)} | {spread(dbg) if dbg else "-"} | '
+                    f'{spread(off)} | {spread(built) if built else "-"} | '
+                    f'{spread(dbg) if dbg else "-"} | '
                     f'{on[3].split()[0]} | {on[4].split()[0]} | '
                     f'{dbg[3].split()[0] if dbg else "-"} |\n')
 
