@@ -531,7 +531,13 @@ static void debug_unpin_underflow_test(struct kunit *test)
 			before[PAGE_PIN_UNPIN_UNDERFLOW] + 1);
 }
 
-static void debug_overflow_test(struct kunit *test)
+/*
+ * Test-only path: count @refs pins of a fresh page that never got their
+ * references, then free it.  @event is expected once: right at the pin if
+ * @at_pin, else from the free.
+ */
+static void unreferenced_pins(struct kunit *test, int refs,
+			      enum page_pin_event event, bool at_pin)
 {
 	unsigned long before[NR_PAGE_PIN_EVENTS];
 	struct page *page;
@@ -541,30 +547,25 @@ static void debug_overflow_test(struct kunit *test)
 	page = alloc_page(GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, page);
 	snapshot_events(before);
-	/* Test-only path: count pins that the reference count never got. */
-	__page_pin_debug_pin(page_folio(page),
-			     INT_MAX / GUP_PIN_COUNTING_BIAS + 1, _THIS_IP_);
-	expect_event(test, before, PAGE_PIN_OVERFLOW, page);
-	/* No longer checked: freeing it is not reported. */
+	__page_pin_debug_pin(page_folio(page), refs, _THIS_IP_);
+	if (at_pin)
+		expect_event(test, before, event, page);
+	else
+		expect_no_event(test, before);
 	__free_page(page);
-	expect_event(test, before, PAGE_PIN_OVERFLOW, page);
+	expect_event(test, before, event, page);
+}
+
+/* The folio is no longer checked after an overflow: its free is silent. */
+static void debug_overflow_test(struct kunit *test)
+{
+	unreferenced_pins(test, INT_MAX / GUP_PIN_COUNTING_BIAS + 1,
+			  PAGE_PIN_OVERFLOW, true);
 }
 
 static void debug_freed_pinned_test(struct kunit *test)
 {
-	unsigned long before[NR_PAGE_PIN_EVENTS];
-	struct page *page;
-
-	if (!page_pin_debug_enabled())
-		kunit_skip(test, "needs page_pin=debug");
-	page = alloc_page(GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, page);
-	snapshot_events(before);
-	/* Test-only path: a pin count without the pin's references. */
-	__page_pin_debug_pin(page_folio(page), 1, _THIS_IP_);
-	expect_no_event(test, before);
-	__free_page(page);
-	expect_event(test, before, PAGE_PIN_FREED_PINNED, page);
+	unreferenced_pins(test, 1, PAGE_PIN_FREED_PINNED, false);
 }
 
 /* A pin released with put_page(), found when the page is unmapped. */
