@@ -56,6 +56,12 @@ cocci-report: deps
 check-full: deps
 	$(PP) check --full $(ARCHES)
 
+# The bare-machine gate: make check ARCHES=m68k (BARE_ARCHES=...) in a
+# debootstrap'ed minbase Debian 12 with only make and git installed.
+.PHONY: check-bare
+check-bare:
+	bash tools/testing/page_pin/bare.sh
+
 # Build each driver conversion (drivers-patches/) with sparse, on an arch
 # where the driver builds (see tools/testing/page_pin/cocci/drivers.build).
 .PHONY: cocci-drivers

@@ -170,8 +170,11 @@ void __dump_page_pin(const struct page *page)
 
 /*
  * PG_dma_pinned must not push a field out of page->flags: a _last_cpupid
- * moved into struct page would grow it.  If this fires, the arch should
- * select ARCH_WANTS_PAGE_PIN_PAGE_EXT.
+ * moved into struct page would grow it, and MGLRU's refs field, which
+ * takes whatever bits are left, must keep its full width.  If one of
+ * these fires, this configuration has no page->flags bit to spare: keep
+ * the mark in page_ext (CONFIG_PAGE_PIN_FORCE_PAGE_EXT) or say N to
+ * CONFIG_PAGE_PIN.
  */
 #if defined(LAST_CPUPID_NOT_IN_PAGE_FLAGS) && \
 	ZONES_WIDTH + LRU_GEN_WIDTH + SECTIONS_WIDTH + NODES_WIDTH + \
@@ -182,6 +185,11 @@ void __dump_page_pin(const struct page *page)
 	ZONES_WIDTH + LRU_GEN_WIDTH + SECTIONS_WIDTH + NODES_SHIFT <= \
 	BITS_PER_LONG - NR_PAGEFLAGS + 1
 #error "PG_dma_pinned pushed the node id out of page->flags"
+#endif
+#if BITS_PER_LONG - NR_PAGEFLAGS - ZONES_WIDTH - LRU_GEN_WIDTH - \
+	SECTIONS_WIDTH - NODES_WIDTH - KASAN_TAG_WIDTH - LAST_CPUPID_WIDTH < \
+	__LRU_REFS_WIDTH
+#error "PG_dma_pinned shrank LRU_REFS_WIDTH (MGLRU) in page->flags"
 #endif
 
 /* No user space has run yet, so no pin can have been taken unmarked. */

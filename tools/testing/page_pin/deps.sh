@@ -3,6 +3,10 @@
 #
 # Install every Debian 12 package the page_pin harness needs.  Idempotent:
 # packages that are already there are not downloaded again.
+#
+# Everything here must be enough on a minbase Debian 12 (make check-bare
+# proves it): e.g. spatch's Python rules dlopen() libpython3.X.so, which
+# only the -dev package ships and which coccinelle does not depend on.
 set -euo pipefail
 
 PKGS=(
@@ -10,7 +14,7 @@ PKGS=(
 	build-essential gcc-arm-linux-gnueabi gcc-m68k-linux-gnu
 	libc6-dev-armel-cross libc6-dev-m68k-cross
 	qemu-system-x86 qemu-system-arm qemu-system-misc
-	coccinelle sparse flex bison bc libelf-dev libssl-dev dwarves
+	coccinelle libpython3-dev sparse flex bison bc libelf-dev libssl-dev dwarves
 	ccache cpio kmod rsync xz-utils python3 git gnuplot-nox
 	gcc-powerpc-linux-gnu python3-docutils python3-ply python3-git
 )

@@ -949,6 +949,50 @@ def maintained_by_mm(patch):
     return bool(added)
 
 
+# A non-atomic write to page_ext->flags, the word that page_pin's mark
+# shares with page_owner and page_idle (see include/linux/page_ext.h): a
+# non-atomic bitop on a PAGE_EXT_* bit or on a page_ext's flags word, or a
+# plain assignment to it.
+PAGE_EXT_RMW = (r'(__(set|clear|change|assign)_bit|__test_and_(set|clear|'
+                r'change)_bit)[[:space:]]*\([[:space:]]*(PAGE_EXT_|[^;]*'
+                r'[^a-z_]page_ext[a-z_]*->flags)|(^|[^a-z_])page_ext[a-z_]*'
+                r'->flags[[:space:]]*[|&^]?=[^=]')
+
+
+def page_ext_rmw(rev=None):
+    """git grep PAGE_EXT_RMW in build/linux's work tree, or in rev."""
+    where = ['-E', PAGE_EXT_RMW, rev] if rev else ['--untracked', '-E',
+                                                  PAGE_EXT_RMW]
+    res = subprocess.run(['git', '-C', TREE, 'grep', '-n'] + where +
+                         ['--', '*.c', '*.h'],
+                         capture_output=True, text=True)
+    if res.returncode > 1:
+        raise SeriesError(f'git grep failed: {res.stderr.strip()}')
+    return [' '.join(line.split()) for line in res.stdout.splitlines()]
+
+
+def page_ext_flags_gate():
+    """Every write to the shared page_ext->flags word must be atomic.
+
+    The prepared tree must have none; the base must show page_owner's
+    three, so that the pattern is known to catch them.
+    """
+    t0 = time.time()
+    bad = page_ext_rmw()
+    base = page_ext_rmw('base')
+    fails = [f'non-atomic write to page_ext->flags: {b}' for b in bad]
+    if len([b for b in base if 'page_owner.c' in b]) != 3:
+        fails.append('the pattern no longer finds page_owner\'s 3 '
+                      f'non-atomic writes in the base: {base}')
+    log(f'page_ext->flags: {len(bad)} non-atomic writes in the tree, '
+        f'{len(base)} in the base')
+    return {'arch': '-', 'mode': '-',
+            'suite': 'page_ext->flags written atomically',
+            'passed': int(not fails), 'failed': int(bool(fails)),
+            'skipped': 0, 'failures': fails,
+            'seconds': round(time.time() - t0)}
+
+
 def style_gates(patches):
     """checkpatch --strict on the posted series and the harness sources,
     and kernel-doc."""
@@ -1147,7 +1191,8 @@ def cmd_check(args):
     cmd_tree()
     try:
         patches = make_series()
-        rows = style_gates(patches) + [am_gate(patches)]
+        rows = style_gates(patches) + [page_ext_flags_gate(),
+                                       am_gate(patches)]
         # The bisect builds are x86_64 kernels: they come with that arch.
         if full and 'x86_64' in arches:
             if os.environ.get('PP_NO_BISECT') == '1':
@@ -1164,6 +1209,8 @@ def cmd_check(args):
     if os.environ.get('PP_NO_COCCI') != '1':
         rows += run_cocci_checks()
         rows.append(cocci_drivers_row())
+    if full:
+        rows.append(bare_gate())
     for arch in arches:
         try:
             kernel = build(arch)
@@ -1195,6 +1242,23 @@ def cmd_check(args):
     log(f'check took {time.time() - t0:.0f} s')
     print(f'{passed} passed, {failed} failed, {skipped} skipped')
     return 1 if failed else 0
+
+
+def bare_gate():
+    """make check-bare: make check in a minbase Debian 12 root (bare.sh)."""
+    t0 = time.time()
+    res = subprocess.run(['bash', os.path.join(ROOT, 'tools/testing/page_pin',
+                                               'bare.sh'), RESULTS],
+                         capture_output=True, text=True)
+    out = (res.stdout + res.stderr).strip().splitlines()
+    for line in out:
+        log(line)
+    return {'arch': os.environ.get('BARE_ARCHES', 'm68k'), 'mode': '-',
+            'suite': 'bare Debian 12 (debootstrap minbase)',
+            'passed': int(res.returncode == 0),
+            'failed': int(res.returncode != 0), 'skipped': 0,
+            'failures': [] if res.returncode == 0 else out[-20:],
+            'seconds': round(time.time() - t0)}
 
 
 def cmd_run(_args):
