@@ -14,11 +14,13 @@
 #include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
-#include <linux/page_pin.h>
+#include <linux/panic.h>
 #include <linux/sched/mm.h>
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/swap.h>
+
+#include "../mm/page_pin.h"
 
 #define MANY_REFS	2048
 #define STRESS_PAGES	256
@@ -117,6 +119,32 @@ static void never_pinned_anon_test(struct kunit *test)
 
 	KUNIT_EXPECT_TRUE(test, PageAnonExclusive(page));
 	expect_refs_not_pin(test, page_folio(page));
+	put_page(page);
+}
+
+/*
+ * An anonymous page that is not exclusive (shared since fork(), or KSM)
+ * cannot be pinned, so many references never read as pinned, whatever
+ * the mode: no mark is needed.  A fork() is out of reach here, so the
+ * test clears the bit on a page that only it maps, and restores it.
+ */
+static void shared_anon_test(struct kunit *test)
+{
+	unsigned long addr = map_anon(test, PAGE_SIZE);
+	struct page *page = get_one(test, addr);
+	struct folio *folio = page_folio(page);
+
+	KUNIT_ASSERT_FALSE(test, folio_test_large(folio));
+	KUNIT_ASSERT_TRUE(test, PageAnonExclusive(page));
+	folio_ref_add(folio, MANY_REFS);
+	ClearPageAnonExclusive(page);
+	KUNIT_EXPECT_TRUE(test, heuristic_says_pinned(folio));
+	KUNIT_EXPECT_FALSE(test, folio_maybe_dma_pinned(folio));
+	SetPageAnonExclusive(page);
+	/* Exclusive again: only the mark can tell. */
+	KUNIT_EXPECT_EQ(test, folio_maybe_dma_pinned(folio),
+			!page_pin_enabled());
+	folio_ref_sub(folio, MANY_REFS);
 	put_page(page);
 }
 
@@ -482,6 +510,18 @@ static void unpad(struct folio *folio, int refs)
 	folio_ref_sub(folio, PAD_REFS);
 }
 
+/*
+ * The cases below provoke reports on purpose; each report ends in
+ * check_panic_on_warn(), so they must not run under panic_on_warn.
+ */
+static void need_debug_reports(struct kunit *test)
+{
+	if (!page_pin_debug_enabled())
+		kunit_skip(test, "needs page_pin=debug");
+	if (READ_ONCE(panic_on_warn))
+		kunit_skip(test, "provokes reports, and panic_on_warn is set");
+}
+
 static void debug_unpin_not_pinned_test(struct kunit *test)
 {
 	unsigned long before[NR_PAGE_PIN_EVENTS];
@@ -489,8 +529,7 @@ static void debug_unpin_not_pinned_test(struct kunit *test)
 	struct page *page;
 	int refs;
 
-	if (!page_pin_debug_enabled())
-		kunit_skip(test, "needs page_pin=debug");
+	need_debug_reports(test);
 	page = get_one(test, map_anon(test, PAGE_SIZE));
 	folio = page_folio(page);
 	folio_ref_add(folio, PAD_REFS);
@@ -511,8 +550,7 @@ static void debug_unpin_underflow_test(struct kunit *test)
 	struct folio *folio;
 	int refs;
 
-	if (!page_pin_debug_enabled())
-		kunit_skip(test, "needs page_pin=debug");
+	need_debug_reports(test);
 	pages[0] = pin_one(test, map_anon(test, PAGE_SIZE));
 	pages[1] = pages[0];
 	folio = page_folio(pages[0]);
@@ -542,8 +580,7 @@ static void unreferenced_pins(struct kunit *test, int refs,
 	unsigned long before[NR_PAGE_PIN_EVENTS];
 	struct page *page;
 
-	if (!page_pin_debug_enabled())
-		kunit_skip(test, "needs page_pin=debug");
+	need_debug_reports(test);
 	page = alloc_page(GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, page);
 	snapshot_events(before);
@@ -576,8 +613,7 @@ static void debug_below_bias_test(struct kunit *test)
 	struct folio *folio;
 	struct page *page;
 
-	if (!page_pin_debug_enabled())
-		kunit_skip(test, "needs page_pin=debug");
+	need_debug_reports(test);
 	addr = map_anon(test, PAGE_SIZE);
 	page = pin_one(test, addr);
 	folio = page_folio(page);
@@ -636,8 +672,8 @@ static void layout_test(struct kunit *test)
 		   page_pin_enabled() ? "on" : "off");
 #ifdef CONFIG_PAGE_PIN_PAGEFLAG
 	/* Cleared when freed, and freeing a marked page is not an error. */
-	KUNIT_EXPECT_TRUE(test, PAGE_FLAGS_CHECK_AT_PREP & BIT(PG_dma_pinned));
-	KUNIT_EXPECT_FALSE(test, PAGE_FLAGS_CHECK_AT_FREE & BIT(PG_dma_pinned));
+	KUNIT_EXPECT_TRUE(test, PAGE_FLAGS_CHECK_AT_PREP & BIT(PG_pinned_once));
+	KUNIT_EXPECT_FALSE(test, PAGE_FLAGS_CHECK_AT_FREE & BIT(PG_pinned_once));
 #endif
 	if (IS_ENABLED(CONFIG_64BIT))
 		KUNIT_EXPECT_EQ(test, sizeof(struct page), 64);
@@ -648,6 +684,7 @@ static struct kunit_case page_pin_cases[] = {
 	KUNIT_CASE(layout_test),
 	KUNIT_CASE(never_pinned_anon_test),
 	KUNIT_CASE(never_pinned_shmem_test),
+	KUNIT_CASE(shared_anon_test),
 	KUNIT_CASE(pin_unpin_test),
 	KUNIT_CASE(many_pins_test),
 	KUNIT_CASE(large_folio_test),

@@ -12,19 +12,25 @@
 #include <linux/kernel.h>
 #include <linux/mm.h>
 #include <linux/page_ext.h>
-#include <linux/page_pin.h>
 #include <linux/string.h>
 #include <kunit/visibility.h>
+
+#include "page_pin.h"
 
 static bool page_pin_requested __initdata =
 	IS_ENABLED(CONFIG_PAGE_PIN_DEFAULT_ON);
 
+/*
+ * folio_maybe_dma_pinned() is a static inline that any module could call
+ * before page_pin existed; what it now reads is exported the same way, as
+ * init_on_alloc is for want_init_on_alloc().
+ */
 DEFINE_STATIC_KEY_FALSE(page_pin_key);
-EXPORT_SYMBOL_GPL(page_pin_key);
+EXPORT_SYMBOL(page_pin_key);
 
 /**
  * page_pin_parse() - Parse the value of the page_pin= boot option.
- * @str: The value; exactly "on", "off" or "debug".
+ * @str: The value; exactly "on" or "off".
  * @mode: Set to the parsed value on success.
  *
  * Unlike kstrtobool(), anything else is refused, so that a typo is reported
@@ -40,8 +46,6 @@ int page_pin_parse(const char *str, enum page_pin_mode *mode)
 		*mode = PAGE_PIN_ON;
 	else if (!strcmp(str, "off"))
 		*mode = PAGE_PIN_OFF;
-	else if (!strcmp(str, "debug"))
-		*mode = PAGE_PIN_DEBUG;
 	else
 		return -EINVAL;
 	return 0;
@@ -53,15 +57,11 @@ static int __init early_page_pin_param(char *buf)
 	enum page_pin_mode mode;
 
 	if (page_pin_parse(buf, &mode)) {
-		pr_warn("ignoring malformed page_pin=%s (expected on, off or debug), keeping %s\n",
+		pr_warn("ignoring malformed page_pin=%s (expected on or off), keeping %s\n",
 			buf ?: "", page_pin_requested ? "on" : "off");
 		return 0;
 	}
 	page_pin_requested = mode != PAGE_PIN_OFF;
-	/* The last page_pin= wins, for debug as well. */
-	page_pin_debug_request(mode == PAGE_PIN_DEBUG);
-	if (mode == PAGE_PIN_DEBUG && !IS_ENABLED(CONFIG_PAGE_PIN_DEBUG))
-		pr_warn("page_pin=debug needs CONFIG_PAGE_PIN_DEBUG, using on\n");
 	return 0;
 }
 early_param("page_pin", early_page_pin_param);
@@ -81,7 +81,7 @@ static bool __init need_page_pin(void)
  */
 static void __init init_page_pin(void)
 {
-	if (page_pin_requested)
+	if (page_pin_requested && page_pin_none_pinned("tracking"))
 		static_branch_enable(&page_pin_key);
 }
 
@@ -104,11 +104,11 @@ bool __folio_test_pin_marked(const struct folio *folio)
 
 	if (unlikely(!page_ext))
 		return true;
-	marked = test_bit(PAGE_EXT_DMA_PINNED, &page_ext->flags);
+	marked = test_bit(PAGE_EXT_PINNED_ONCE, &page_ext->flags);
 	page_ext_put(page_ext);
 	return marked;
 }
-EXPORT_SYMBOL_GPL(__folio_test_pin_marked);
+EXPORT_SYMBOL(__folio_test_pin_marked);	/* see page_pin_key */
 
 /**
  * __folio_set_pin_marked() - Set the page_ext pinned bit.
@@ -121,8 +121,8 @@ void __folio_set_pin_marked(struct folio *folio)
 	if (unlikely(!page_ext))
 		return;
 	/* Test first: a re-pin must not dirty the cache line. */
-	if (!test_bit(PAGE_EXT_DMA_PINNED, &page_ext->flags))
-		set_bit(PAGE_EXT_DMA_PINNED, &page_ext->flags);
+	if (!test_bit(PAGE_EXT_PINNED_ONCE, &page_ext->flags))
+		set_bit(PAGE_EXT_PINNED_ONCE, &page_ext->flags);
 	page_ext_put(page_ext);
 }
 EXPORT_SYMBOL_IF_KUNIT(__folio_set_pin_marked);
@@ -141,8 +141,8 @@ void __page_pin_free(struct page *page, unsigned int order)
 	if (unlikely(!page_ext))
 		return;
 	for (i = 0; i < (1UL << order); i++) {
-		if (test_bit(PAGE_EXT_DMA_PINNED, &iter->flags))
-			clear_bit(PAGE_EXT_DMA_PINNED, &iter->flags);
+		if (test_bit(PAGE_EXT_PINNED_ONCE, &iter->flags))
+			clear_bit(PAGE_EXT_PINNED_ONCE, &iter->flags);
 		iter = page_ext_next(iter);
 	}
 	page_ext_put(page_ext);
@@ -159,7 +159,7 @@ void __dump_page_pin(const struct page *page)
 
 	if (!page_ext)
 		return;
-	if (test_bit(PAGE_EXT_DMA_PINNED, &page_ext->flags))
+	if (test_bit(PAGE_EXT_PINNED_ONCE, &page_ext->flags))
 		pr_warn("marked: pinned with FOLL_PIN since allocation\n");
 	page_ext_put(page_ext);
 }
@@ -169,7 +169,7 @@ void __dump_page_pin(const struct page *page)
 #define PAGE_PIN_BACKEND "page-flag"
 
 /*
- * PG_dma_pinned must not push a field out of page->flags: a _last_cpupid
+ * PG_pinned_once must not push a field out of page->flags: a _last_cpupid
  * moved into struct page would grow it, and MGLRU's refs field, which
  * takes whatever bits are left, must keep its full width.  If one of
  * these fires, this configuration has no page->flags bit to spare: keep
@@ -179,23 +179,23 @@ void __dump_page_pin(const struct page *page)
 #if defined(LAST_CPUPID_NOT_IN_PAGE_FLAGS) && \
 	ZONES_WIDTH + LRU_GEN_WIDTH + SECTIONS_WIDTH + NODES_WIDTH + \
 	KASAN_TAG_WIDTH + LAST_CPUPID_SHIFT <= BITS_PER_LONG - NR_PAGEFLAGS + 1
-#error "PG_dma_pinned pushed _last_cpupid out of page->flags"
+#error "PG_pinned_once pushed _last_cpupid out of page->flags"
 #endif
 #if defined(NODE_NOT_IN_PAGE_FLAGS) && \
 	ZONES_WIDTH + LRU_GEN_WIDTH + SECTIONS_WIDTH + NODES_SHIFT <= \
 	BITS_PER_LONG - NR_PAGEFLAGS + 1
-#error "PG_dma_pinned pushed the node id out of page->flags"
+#error "PG_pinned_once pushed the node id out of page->flags"
 #endif
 #if BITS_PER_LONG - NR_PAGEFLAGS - ZONES_WIDTH - LRU_GEN_WIDTH - \
 	SECTIONS_WIDTH - NODES_WIDTH - KASAN_TAG_WIDTH - LAST_CPUPID_WIDTH < \
 	__LRU_REFS_WIDTH
-#error "PG_dma_pinned shrank LRU_REFS_WIDTH (MGLRU) in page->flags"
+#error "PG_pinned_once shrank LRU_REFS_WIDTH (MGLRU) in page->flags"
 #endif
 
 /* No user space has run yet, so no pin can have been taken unmarked. */
 static int __init page_pin_enable(void)
 {
-	if (page_pin_requested)
+	if (page_pin_requested && page_pin_none_pinned("tracking"))
 		static_branch_enable(&page_pin_key);
 	return 0;
 }
@@ -203,12 +203,33 @@ early_initcall(page_pin_enable);
 
 #endif /* CONFIG_PAGE_PIN_PAGE_EXT */
 
+/**
+ * page_pin_none_pinned() - Check that no FOLL_PIN pin exists yet.
+ * @what: What is about to be turned on, for the warning.
+ *
+ * Tracking is turned on before user space runs, when no folio can be
+ * pinned.  A pin taken earlier would be unmarked (a false negative), so
+ * the assumption is checked against the vmstat pin counters.
+ *
+ * Return: true if as many pins were released as were acquired.
+ */
+bool __init page_pin_none_pinned(const char *what)
+{
+	unsigned long got = global_node_page_state(NR_FOLL_PIN_ACQUIRED);
+	unsigned long put = global_node_page_state(NR_FOLL_PIN_RELEASED);
+
+	if (got == put)
+		return true;
+	pr_warn("%lu pins already held, %s stays off\n", got - put, what);
+	return false;
+}
+
 static int __init page_pin_report(void)
 {
 	if (page_pin_enabled())
 		pr_info("tracking on, %s backend\n", PAGE_PIN_BACKEND);
 	else if (page_pin_requested)
-		pr_warn("tracking requested but unavailable (no page_ext), off\n");
+		pr_warn("tracking requested but not turned on, off\n");
 	else
 		pr_info("tracking off, %s backend\n", PAGE_PIN_BACKEND);
 	return 0;

@@ -19,7 +19,6 @@
 #include <linux/mm.h>
 #include <linux/mmzone.h>
 #include <linux/page_ext.h>
-#include <linux/page_pin.h>
 #include <linux/panic.h>
 #include <linux/ratelimit.h>
 #include <linux/sched.h>
@@ -29,6 +28,8 @@
 #include <linux/stackdepot.h>
 #include <linux/stacktrace.h>
 #include <kunit/visibility.h>
+
+#include "page_pin.h"
 
 /*
  * The pin word: the low bits count the pins held, the high bits count
@@ -103,7 +104,7 @@ static bool __init need_page_pin_debug(void)
 /* page_ext exists from here on and no user space has run: nothing pinned. */
 static void __init init_page_pin_debug(void)
 {
-	if (page_pin_debug_requested)
+	if (page_pin_debug_requested && page_pin_none_pinned("page_pin=debug"))
 		static_branch_enable(&page_pin_debug_key);
 }
 
@@ -227,11 +228,13 @@ static void report(struct page *page, struct page_pin_debug *dbg,
 		   unsigned long ip)
 {
 	atomic_long_inc(&page_pin_events[event]);
-	if (test_and_set_bit(PIN_REPORTED, &dbg->flags))
+	if (test_bit(PIN_REPORTED, &dbg->flags))
 		return;
 	WRITE_ONCE(last_report_pfn, page_to_pfn(page));
 	WRITE_ONCE(last_report_event, event);
-	if (!__ratelimit(&page_pin_ratelimit))
+	/* A report lost to the rate limit leaves the next one a chance. */
+	if (!__ratelimit(&page_pin_ratelimit) ||
+	    test_and_set_bit(PIN_REPORTED, &dbg->flags))
 		return;
 	pr_warn("pfn %#lx: %s\n", page_to_pfn(page), event_reasons[event]);
 	pr_warn("pin count %lu, page refcount %d\n",
@@ -516,16 +519,20 @@ static void add_to_group(struct pin_group *groups, unsigned int *nr,
 		g->oldest = since;
 }
 
-static int pinned_show(struct seq_file *m, void *v)
+/* One walk of memory per open of page_pin/pinned. */
+struct pin_list {
+	unsigned long total;
+	unsigned int nr;
+	struct pin_group groups[PIN_GROUPS_MAX];
+};
+
+static void collect_pinned(struct pin_list *list)
 {
-	struct pin_group *groups;
+	struct pin_group *groups = list->groups;
 	unsigned long pfn, total = 0;
-	unsigned int i, nr = 0;
+	unsigned int nr = 0;
 	struct zone *zone;
 
-	groups = kvcalloc(PIN_GROUPS_MAX, sizeof(*groups), GFP_KERNEL);
-	if (!groups)
-		return -ENOMEM;
 	for_each_populated_zone(zone) {
 		for (pfn = zone->zone_start_pfn; pfn < zone_end_pfn(zone);
 		     pfn++) {
@@ -551,10 +558,20 @@ static int pinned_show(struct seq_file *m, void *v)
 		}
 	}
 	sort(groups, nr, sizeof(*groups), cmp_groups, NULL);
+	list->total = total;
+	list->nr = nr;
+}
+
+/* Called again with a larger buffer if the output did not fit: no walk. */
+static int pinned_show(struct seq_file *m, void *v)
+{
+	struct pin_list *list = m->private;
+	unsigned int i;
+
 	seq_printf(m, "# %lu pinned folios in %u groups by last pinner (%s); count_threshold %lu\n",
-		   total, nr, PIN_SITES, page_pin_count_threshold);
-	for (i = 0; i < nr; i++) {
-		struct pin_group *g = &groups[i];
+		   list->total, list->nr, PIN_SITES, page_pin_count_threshold);
+	for (i = 0; i < list->nr; i++) {
+		struct pin_group *g = &list->groups[i];
 
 		if (g->folios < page_pin_count_threshold)
 			continue;
@@ -566,10 +583,36 @@ static int pinned_show(struct seq_file *m, void *v)
 			seq_site(m, g->site);
 		seq_putc(m, '\n');
 	}
-	kvfree(groups);
 	return 0;
 }
-DEFINE_SHOW_ATTRIBUTE(pinned);
+
+static int pinned_open(struct inode *inode, struct file *file)
+{
+	struct pin_list *list = kvzalloc(sizeof(*list), GFP_KERNEL);
+	int ret;
+
+	if (!list)
+		return -ENOMEM;
+	collect_pinned(list);
+	ret = single_open(file, pinned_show, list);
+	if (ret)
+		kvfree(list);
+	return ret;
+}
+
+static int pinned_release(struct inode *inode, struct file *file)
+{
+	kvfree(((struct seq_file *)file->private_data)->private);
+	return single_release(inode, file);
+}
+
+static const struct file_operations pinned_fops = {
+	.owner = THIS_MODULE,
+	.open = pinned_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.release = pinned_release,
+};
 
 static int counters_show(struct seq_file *m, void *v)
 {

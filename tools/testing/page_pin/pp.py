@@ -228,6 +228,25 @@ def cmd_tree(_args=None):
                GIT_AUTHOR_DATE='2000-01-01T00:00:00Z',
                GIT_COMMITTER_DATE='2000-01-01T00:00:00Z')
     try:
+        mapping = overlay_map()
+    except SeriesError as e:
+        die(f'{e}; build/linux is unchanged')
+    modes = {path: mode for mode, path in overlay_files()}
+
+    def add_overlay(paths):
+        lines = []
+        for path in paths:
+            sha = subprocess.run(['git', '-C', TREE, 'hash-object', '-w',
+                                  os.path.join(ROOT, path)],
+                                 capture_output=True, text=True,
+                                 check=True).stdout.strip()
+            lines.append(f'{modes[path]} {sha}\t{path}\n')
+        subprocess.run(['git', '-C', TREE, 'update-index', '--add',
+                        '--index-info'], env=env, input=''.join(lines),
+                       text=True, check=True)
+        return len(lines)
+
+    try:
         git('read-tree', 'base', env=env)
         parent = git('rev-parse', 'base')
         for name in series():
@@ -248,22 +267,17 @@ def cmd_tree(_args=None):
                         subj = re.sub(r'^Subject:\s*(\[[^]]*\]\s*)?', '',
                                       line.strip())
                         break
+            # The new files this patch creates, as the overlay holds them;
+            # later patches may change them.
+            add_overlay(sorted(p for p, n in mapping.items() if n == name))
             tree = git('write-tree', env=env)
             parent = git('commit-tree', tree, '-p', parent, '-m',
                          f'{subj}\n\n(from patches/{name})', env=env)
-        lines = []
-        for mode, path in overlay_files():
-            sha = subprocess.run(['git', '-C', TREE, 'hash-object', '-w',
-                                  os.path.join(ROOT, path)],
-                                 capture_output=True, text=True,
-                                 check=True).stdout.strip()
-            lines.append(f'{mode} {sha}\t{path}\n')
-        subprocess.run(['git', '-C', TREE, 'update-index', '--add',
-                        '--index-info'], env=env, input=''.join(lines),
-                       text=True, check=True)
+        harness = add_overlay(sorted(p for p, n in mapping.items()
+                                     if n is None))
         tree = git('write-tree', env=env)
         top = git('commit-tree', tree, '-p', parent, '-m',
-                  f'page_pin overlay ({len(lines)} files)', env=env)
+                  f'page_pin test harness ({harness} files)', env=env)
     finally:
         if os.path.exists(index):
             os.unlink(index)
@@ -275,7 +289,7 @@ def cmd_tree(_args=None):
         f.write(f'{read_base()["package"]} {version} '
                 f'{"(recorded base)" if exact else "(NEWER than recorded)"}\n')
     log(f'build/linux ready: base {version}, {len(series())} patches, '
-        f'{len(lines)} overlay files')
+        f'{len(mapping)} overlay files')
 
 
 # ---------------------------------------------------------------- builds
@@ -491,9 +505,15 @@ def count_cases(group, counts):
         count_cases(sub, counts)
 
 
-def run_kunit(arch, kernel, mode, extra_cmdline=''):
+# Under panic_on_warn=1 the debug cases that provoke reports must skip
+# (each report ends in check_panic_on_warn()), and no report may appear.
+PANIC_SKIP = '# SKIP provokes reports, and panic_on_warn is set'
+PANIC_SKIPS = 5
+
+
+def run_kunit(arch, kernel, mode, extra_cmdline='', label=None):
     os.makedirs(RESULTS, exist_ok=True)
-    name = f'kunit-{arch}-{mode}'
+    name = f'kunit-{arch}-{label or mode}'
     logfile = os.path.join(RESULTS, name + '.log')
     cmdline = f'page_pin={mode} kunit_shutdown=reboot {extra_cmdline}'
     log(f'{name}: booting ({cmdline.strip()})')
@@ -512,8 +532,12 @@ def run_kunit(arch, kernel, mode, extra_cmdline=''):
             counts['skipped'] == 0:
         problems.append('no KUnit results parsed')
         sys.stdout.write(res.stdout[-2000:])
-    check_reports(text, KUNIT_DEBUG_REPORTS if mode == 'debug' else 0,
-                  problems)
+    panic_on_warn = 'panic_on_warn=1' in extra_cmdline
+    check_reports(text, KUNIT_DEBUG_REPORTS if mode == 'debug' and
+                  not panic_on_warn else 0, problems)
+    if panic_on_warn and text.count(PANIC_SKIP) != PANIC_SKIPS:
+        problems.append(f'{text.count(PANIC_SKIP)} cases skipped for '
+                        f'panic_on_warn, expected {PANIC_SKIPS}')
     judge_boot(name, text, problems, counts)
     # Keep the lines that show what the feature said at boot.
     boot_lines = [ln for ln in text.splitlines()
@@ -521,7 +545,7 @@ def run_kunit(arch, kernel, mode, extra_cmdline=''):
                   or 'page_ext' in ln]
     log(f'{name}: {counts["passed"]} passed, {counts["failed"]} failed, '
         f'{counts["skipped"]} skipped in {dt:.0f} s')
-    return {'arch': arch, 'mode': mode, 'suite': 'kunit',
+    return {'arch': arch, 'mode': label or mode, 'suite': 'kunit',
             'passed': counts['passed'], 'failed': counts['failed'],
             'skipped': counts['skipped'], 'failures': counts['failures'],
             'seconds': round(dt), 'boot_lines': boot_lines[:8]}
@@ -960,14 +984,24 @@ PAGE_EXT_RMW = (r'(__(set|clear|change|assign)_bit|__test_and_(set|clear|'
 
 
 def page_ext_rmw(rev=None):
-    """git grep PAGE_EXT_RMW in build/linux's work tree, or in rev."""
-    where = ['-E', PAGE_EXT_RMW, rev] if rev else ['--untracked', '-E',
-                                                  PAGE_EXT_RMW]
-    res = subprocess.run(['git', '-C', TREE, 'grep', '-n'] + where +
-                         ['--', '*.c', '*.h'],
-                         capture_output=True, text=True)
-    if res.returncode > 1:
-        raise SeriesError(f'git grep failed: {res.stderr.strip()}')
+    """git grep PAGE_EXT_RMW in build/linux's work tree, or in rev.
+
+    The files that mention page_ext at all are found with a fixed-string
+    search first; the regular expression alone takes 40 s on the tree.
+    """
+    revs = [rev] if rev else []
+    out = []
+    for args in (['-l', '-F', '-e', 'PAGE_EXT_', '-e', 'page_ext'],
+                 ['-n', '-E', PAGE_EXT_RMW]):
+        res = subprocess.run(['git', '-C', TREE, 'grep'] + args + revs +
+                             ['--'] + (out or ['*.c', '*.h']),
+                             capture_output=True, text=True)
+        if res.returncode > 1:
+            raise SeriesError(f'git grep failed: {res.stderr.strip()}')
+        out = [ln.split(':', 1)[1] if rev else ln
+               for ln in res.stdout.splitlines()]
+        if not out:
+            return []
     return [' '.join(line.split()) for line in res.stdout.splitlines()]
 
 
@@ -1192,6 +1226,7 @@ def cmd_check(args):
     try:
         patches = make_series()
         rows = style_gates(patches) + [page_ext_flags_gate(),
+                                       coherence_gate(patches),
                                        am_gate(patches)]
         # The bisect builds are x86_64 kernels: they come with that arch.
         if full and 'x86_64' in arches:
@@ -1220,8 +1255,13 @@ def cmd_check(args):
                          'failures': [f'{arch}: build failed: {e}'],
                          'seconds': 0})
             continue
+        if arch in MODLINK_ARCHES:
+            rows.append(modlink_row(arch))
         for mode in MODES:
             rows.append(run_kunit(arch, kernel, mode))
+        if arch in BASE_IN_CHECK or full:
+            rows.append(run_kunit(arch, kernel, 'debug', 'panic_on_warn=1',
+                                  'debug+panic_on_warn'))
         if os.environ.get('PP_NO_SELFTESTS') != '1':
             rows += selftest_matrix(arch, kernel,
                                     full or arch in BASE_IN_CHECK, full)
@@ -1242,6 +1282,32 @@ def cmd_check(args):
     log(f'check took {time.time() - t0:.0f} s')
     print(f'{passed} passed, {failed} failed, {skipped} skipped')
     return 1 if failed else 0
+
+
+# Kernels on which a GPL-incompatible module must still link against
+# folio_maybe_dma_pinned(): one per backend.
+MODLINK_ARCHES = ('x86_64', 'x86_64-pext')
+
+
+def modlink_row(arch):
+    """Build tools/testing/page_pin/modlink against build/<arch>."""
+    t0 = time.time()
+    src = os.path.join(ROOT, 'tools/testing/page_pin/modlink')
+    out = os.path.join(BUILD, f'modlink-{arch}')
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.copytree(src, out)
+    try:
+        kmake(arch, os.path.join(BUILD, arch), f'M={out}', 'modules')
+        ok = os.path.exists(os.path.join(out, 'page_pin_modlink.ko'))
+        why = [] if ok else ['no page_pin_modlink.ko']
+    except subprocess.CalledProcessError as e:
+        ok, why = False, [f'{arch}: a non-GPL module calling '
+                          f'folio_maybe_dma_pinned() does not link: {e}']
+    log(f'modlink-{arch}: {"links" if ok else "FAILS"}')
+    return {'arch': arch, 'mode': '-',
+            'suite': 'non-GPL module links folio_maybe_dma_pinned()',
+            'passed': int(ok), 'failed': int(not ok), 'skipped': 0,
+            'failures': why, 'seconds': round(time.time() - t0)}
 
 
 def bare_gate():
@@ -1290,32 +1356,59 @@ WORK = os.path.join(BUILD, 'work')
 
 
 def cmd_work(_args):
-    """Make build/work: base + patches/ as one commit per patch (git am)."""
+    """Make build/work: base + patches/ as one commit per patch (git am),
+    each with the overlay files its patch creates."""
     cmd_tree()
     if os.path.exists(WORK):
         die('build/work exists; export it or remove it first')
     git('worktree', 'prune')
-    git('worktree', 'add', '-q', '-b', 'series', WORK, 'base')
-    for name in series():
-        res = subprocess.run(['git', '-C', WORK, 'am', '-q', '--keep-cr',
-                              os.path.join(ROOT, 'patches', name)],
-                             capture_output=True, text=True)
-        if res.returncode:
-            die(f'git am {name} failed:\n{res.stdout}{res.stderr}')
+    git('worktree', 'add', '-q', '-B', 'series', WORK, 'base')
+    try:
+        am_series(WORK, overlay_map())
+    except SeriesError as e:
+        die(str(e))
     log(f'build/work: {len(series())} commits on branch "series"; edit, '
         'commit (one commit per patch), then run "make export"')
 
 
 def cmd_export(_args):
-    """Write the commits of build/work back into patches/."""
+    """Write the commits of build/work back into patches/ and the overlay.
+
+    A new file that patches/overlay.map assigns to a patch goes back to the
+    overlay as that patch's commit leaves it, and out of the patch file;
+    changes that later commits make to it stay in their patches.
+    """
     if not os.path.exists(WORK):
         die('no build/work; run "make work" first')
+    try:
+        mapping = overlay_map()
+    except SeriesError as e:
+        die(str(e))
     pdir = os.path.join(ROOT, 'patches')
-    for name in series():
+    commits = git('rev-list', '--reverse', 'base..HEAD',
+                  tree=WORK).splitlines()
+    old = series()
+    for name in old:
         os.unlink(os.path.join(pdir, name))
-    out = git('format-patch', '--zero-commit', '--no-signature',
-              '--no-numbered', '-o', pdir, 'base..HEAD', tree=WORK)
-    names = [os.path.basename(p) for p in out.splitlines()]
+    names = []
+    for num, commit in enumerate(commits, 1):
+        # overlay.map names patches by their number prefix.
+        mine = sorted(p for p, n in mapping.items()
+                      if n and n.startswith(f'{num:04d}-'))
+        for path in mine:
+            text = subprocess.run(['git', '-C', WORK, 'show',
+                                   f'{commit}:{path}'], capture_output=True,
+                                  check=True).stdout
+            with open(os.path.join(ROOT, path), 'wb') as f:
+                f.write(text)
+        out = git('format-patch', '--zero-commit', '--no-signature',
+                  '--no-numbered', f'--start-number={num}', '-o', pdir,
+                  f'{commit}^..{commit}', '--', '.',
+                  *[f':(exclude){p}' for p in mine], tree=WORK)
+        if not out:
+            die(f'commit {num} ({commit[:12]}) has nothing but overlay '
+                'files; patches/ is now incomplete')
+        names.append(os.path.basename(out.splitlines()[0]))
     with open(os.path.join(pdir, 'series'), 'w', encoding='utf-8') as f:
         f.write(''.join(n + '\n' for n in names))
     log(f'exported {len(names)} patches to patches/')
@@ -1414,21 +1507,27 @@ def cover_letter(path):
         f.write(text)
 
 
+def am_series(tree, mapping):
+    """git am patches/ in tree, each commit with the overlay files that
+    its patch creates (patches/overlay.map)."""
+    for name in series():
+        git_am(tree, os.path.join(ROOT, 'patches', name))
+        files = sorted(p for p, n in mapping.items() if n == name)
+        for path in files:
+            dest = os.path.join(tree, path)
+            os.makedirs(os.path.dirname(dest), exist_ok=True)
+            shutil.copy(os.path.join(ROOT, path), dest)
+        if files:
+            git('add', '-f', '--', *files, tree=tree)
+            git('commit', '-q', '--amend', '--no-edit', tree=tree)
+
+
 def make_series():
     """Base + patches/ with each overlay file in its patch: build/series."""
     cmd_tree()
     mapping = overlay_map()
     fresh_worktree(SERIES_TREE)
-    for name in series():
-        git_am(SERIES_TREE, os.path.join(ROOT, 'patches', name))
-        files = sorted(p for p, n in mapping.items() if n == name)
-        for path in files:
-            dest = os.path.join(SERIES_TREE, path)
-            os.makedirs(os.path.dirname(dest), exist_ok=True)
-            shutil.copy(os.path.join(ROOT, path), dest)
-        if files:
-            git('add', '-f', '--', *files, tree=SERIES_TREE)
-            git('commit', '-q', '--amend', '--no-edit', tree=SERIES_TREE)
+    am_series(SERIES_TREE, mapping)
     # The series must rebuild exactly the tree that the tests ran on,
     # apart from the harness.
     differ = [p for p in git('diff', '--name-only', 'HEAD', 'page_pin',
@@ -1475,6 +1574,64 @@ def am_gate(patches):
     return {'arch': '-', 'mode': '-', 'suite': f'git am ({len(patches) - 1} '
             'patches onto the base)', 'passed': int(not fails),
             'failed': int(bool(fails)), 'skipped': 0, 'failures': fails,
+            'seconds': round(time.time() - t0)}
+
+
+def kconfig_symbols(commit):
+    """Every Kconfig symbol defined in the tree at commit."""
+    out = git('grep', '-h', '-E', r'^[[:space:]]*(menu)?config[[:space:]]',
+              commit, '--', '*Kconfig*', tree=SERIES_TREE)
+    return {ln.split()[1] for ln in out.splitlines() if len(ln.split()) > 1}
+
+
+def boot_values(commit):
+    """page_pin= values as documented and as parsed, at commit."""
+    def show(path):
+        res = subprocess.run(['git', '-C', SERIES_TREE, 'show',
+                              f'{commit}:{path}'], capture_output=True,
+                             text=True)
+        return res.stdout if res.returncode == 0 else None
+    doc = show('Documentation/admin-guide/kernel-parameters.txt') or ''
+    m = re.search(r'^\tpage_pin=.*?Format: \{([^}]*)\}', doc, re.M | re.S)
+    documented = {v.strip() for v in m.group(1).split('|')} if m else None
+    src = show('mm/page_pin.c')
+    parsed = None
+    if src is not None:
+        body = re.search(r'int page_pin_parse\(.*?\n}\n', src, re.S)
+        parsed = set(re.findall(r'!strcmp\(str, "([^"]+)"\)',
+                                body.group(0) if body else ''))
+    return documented, parsed
+
+
+def coherence_gate(patches):
+    """Each patch of the series only uses what exists at that point: the
+    Kconfig symbols its added lines name are defined, and the page_pin=
+    values documented in kernel-parameters.txt are the ones parsed."""
+    t0 = time.time()
+    commits = git('rev-list', '--reverse', 'base..HEAD',
+                  tree=SERIES_TREE).split()
+    fails = []
+    for num, commit in enumerate(commits, 1):
+        name = os.path.basename(patches[num])
+        added = [ln[1:] for ln in git('show', '--format=', commit,
+                                      tree=SERIES_TREE).splitlines()
+                 if ln.startswith('+') and not ln.startswith('+++')]
+        used = set(re.findall(r'\bCONFIG_([A-Z0-9_]+)', '\n'.join(added)))
+        missing = sorted(used - kconfig_symbols(commit))
+        if missing:
+            fails.append(f'{name}: uses CONFIG_{", CONFIG_".join(missing)}, '
+                         'not defined at this patch')
+        documented, parsed = boot_values(commit)
+        if documented != parsed:
+            fails.append(f'{name}: page_pin= values documented '
+                         f'{sorted(documented or [])}, parsed '
+                         f'{sorted(parsed or [])}')
+    log(f'series coherence: {len(fails)} problems in {len(commits)} patches')
+    return {'arch': '-', 'mode': '-',
+            'suite': f'series: symbols and page_pin= values exist at each '
+                     f'patch ({len(commits)} patches)',
+            'passed': int(not fails), 'failed': int(bool(fails)),
+            'skipped': 0, 'failures': fails,
             'seconds': round(time.time() - t0)}
 
 

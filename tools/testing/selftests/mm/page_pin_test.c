@@ -5,7 +5,7 @@
  * Pins are taken through the gup_test debugfs file (CONFIG_GUP_TEST) and
  * observed through /proc/self/pagemap and /proc/kpageflags, where
  * KPF_DMA_PINNED (27) reports folio_maybe_dma_pinned() and the
- * kernel-hacking bit KPF_PIN_MARKED (43) the raw page_pin mark.  The
+ * kernel-hacking bit KPF_PINNED_ONCE (43) the raw page_pin mark.  The
  * expected answers depend on page_pin= on the kernel command line; cases
  * that need tracking are skipped with page_pin=off.  With page_pin=debug,
  * a pin leaked on purpose (gup_test's PIN_LEAK_TEST) must show up in
@@ -31,7 +31,7 @@
 #ifndef KPF_DMA_PINNED
 #define KPF_DMA_PINNED		27
 #endif
-#define KPF_PIN_MARKED		43
+#define KPF_PINNED_ONCE		43
 #ifndef PIN_LEAK_TEST
 #define PIN_LEAK_TEST		_IOW('g', 10, struct gup_test)
 #endif
@@ -175,21 +175,21 @@ static void pin_unpin_check(struct __test_metadata *_metadata, int gup_fd,
 	pfn = pfn_of(p);
 	ASSERT_NE(0, pfn);
 	EXPECT_FALSE(kpf(pfn, KPF_DMA_PINNED));
-	EXPECT_FALSE(kpf(pfn, KPF_PIN_MARKED));
+	EXPECT_FALSE(kpf(pfn, KPF_PINNED_ONCE));
 
 	args.addr = (uintptr_t)p;
 	args.size = ps;
 	args.flags = flags;
 	ASSERT_EQ(0, ioctl(gup_fd, PIN_LONGTERM_TEST_START, &args));
 	EXPECT_TRUE(kpf(pfn, KPF_DMA_PINNED));
-	EXPECT_EQ(tracking(), kpf(pfn, KPF_PIN_MARKED));
+	EXPECT_EQ(tracking(), kpf(pfn, KPF_PINNED_ONCE));
 
 	ASSERT_EQ(0, ioctl(gup_fd, PIN_LONGTERM_TEST_STOP));
 	EXPECT_FALSE(kpf(pfn, KPF_DMA_PINNED));
-	EXPECT_EQ(tracking(), kpf(pfn, KPF_PIN_MARKED));
+	EXPECT_EQ(tracking(), kpf(pfn, KPF_PINNED_ONCE));
 
 	munmap(p, ps);
-	EXPECT_FALSE(kpf(pfn, KPF_PIN_MARKED));
+	EXPECT_FALSE(kpf(pfn, KPF_PINNED_ONCE));
 }
 
 TEST_F(pin, longterm_pin_anon)
@@ -206,41 +206,100 @@ TEST_F(pin, fast_pin_anon)
 			PIN_LONGTERM_TEST_FLAG_USE_FAST);
 }
 
+#define SPLICE_PIPES	((MANY_REFS + 255) / 256)
+
 /*
- * MANY_REFS plain references from vmsplice() on a never-pinned anonymous
- * page: the heuristic says pinned, page_pin says not pinned.
+ * Take MANY_REFS plain (FOLL_GET) references on the page at @p with
+ * vmsplice(), 256 per pipe.  Return: the pipes used, or -1.
+ */
+static int splice_refs(char *p, long ps, int pipes[][2])
+{
+	struct iovec iov = { .iov_base = p, .iov_len = ps };
+	int npipes = 0, i;
+
+	for (i = 0; i < MANY_REFS; i++) {
+		if (i % 256 == 0) {
+			if (pipe(pipes[npipes]))
+				return -1;
+			npipes++;
+			if (fcntl(pipes[npipes - 1][1], F_SETPIPE_SZ,
+				  256 * ps) != 256 * ps)
+				return -1;
+		}
+		if (vmsplice(pipes[npipes - 1][1], &iov, 1, 0) != ps)
+			return -1;
+	}
+	return npipes;
+}
+
+static void close_pipes(int pipes[][2], int npipes)
+{
+	while (npipes--) {
+		close(pipes[npipes][0]);
+		close(pipes[npipes][1]);
+	}
+}
+
+/*
+ * MANY_REFS plain references from vmsplice() on a never-pinned, exclusive
+ * anonymous page: the heuristic says pinned, page_pin says not pinned.
  */
 TEST_F(pin, many_refs_anon)
 {
-	int pipes[(MANY_REFS + 255) / 256][2], npipes = 0, i;
+	int pipes[SPLICE_PIPES][2], npipes;
 	char *p = map_page(self->ps, 2);
-	struct iovec iov;
 	uint64_t pfn;
 
 	ASSERT_NE(NULL, p);
 	pfn = pfn_of(p);
-	for (i = 0; i < MANY_REFS; i++) {
-		if (i % 256 == 0) {
-			ASSERT_EQ(0, pipe(pipes[npipes]));
-			ASSERT_EQ(256 * self->ps,
-				  fcntl(pipes[npipes][1], F_SETPIPE_SZ,
-					256 * self->ps));
-			npipes++;
-		}
-		iov.iov_base = p;
-		iov.iov_len = self->ps;
-		ASSERT_EQ(self->ps, vmsplice(pipes[npipes - 1][1], &iov, 1, 0));
-	}
+	npipes = splice_refs(p, self->ps, pipes);
+	ASSERT_EQ(SPLICE_PIPES, npipes);
 	TH_LOG("page_pin=%s: never-pinned anon page with %d vmsplice refs reads as %s",
 	       cmdline_mode(), MANY_REFS,
 	       kpf(pfn, KPF_DMA_PINNED) ? "PINNED" : "not pinned");
 	EXPECT_EQ(!tracking(), kpf(pfn, KPF_DMA_PINNED));
-	EXPECT_FALSE(kpf(pfn, KPF_PIN_MARKED));
-	for (i = 0; i < npipes; i++) {
-		close(pipes[i][0]);
-		close(pipes[i][1]);
-	}
+	EXPECT_FALSE(kpf(pfn, KPF_PINNED_ONCE));
+	close_pipes(pipes, npipes);
 	EXPECT_FALSE(kpf(pfn, KPF_DMA_PINNED));
+	munmap(p, self->ps);
+}
+
+/*
+ * The same references on an anonymous page shared with a child since
+ * fork(): it is not AnonExclusive, so it cannot be pinned, and it reads
+ * as not pinned in every mode, with or without the mark.
+ */
+TEST_F(pin, many_refs_shared_anon)
+{
+	int pipes[SPLICE_PIPES][2], npipes, go[2], status;
+	char *p = map_page(self->ps, 5);
+	uint64_t pfn;
+	pid_t pid;
+	char c;
+
+	ASSERT_NE(NULL, p);
+	pfn = pfn_of(p);
+	ASSERT_EQ(0, pipe(go));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		/* Keep the page shared until the parent is done. */
+		close(go[1]);
+		_exit(read(go[0], &c, 1) != 0);
+	}
+	close(go[0]);
+	ASSERT_EQ(pfn, pfn_of(p));
+	npipes = splice_refs(p, self->ps, pipes);
+	ASSERT_EQ(SPLICE_PIPES, npipes);
+	TH_LOG("page_pin=%s: anon page shared after fork() with %d vmsplice refs reads as %s",
+	       cmdline_mode(), MANY_REFS,
+	       kpf(pfn, KPF_DMA_PINNED) ? "PINNED" : "not pinned");
+	EXPECT_FALSE(kpf(pfn, KPF_DMA_PINNED));
+	EXPECT_FALSE(kpf(pfn, KPF_PINNED_ONCE));
+	close_pipes(pipes, npipes);
+	close(go[1]);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	munmap(p, self->ps);
 }
 
@@ -266,7 +325,7 @@ TEST_F(pin, many_refs_memfd)
 	       cmdline_mode(), MANY_REFS,
 	       kpf(pfn, KPF_DMA_PINNED) ? "PINNED" : "not pinned");
 	EXPECT_EQ(!tracking(), kpf(pfn, KPF_DMA_PINNED));
-	EXPECT_FALSE(kpf(pfn, KPF_PIN_MARKED));
+	EXPECT_FALSE(kpf(pfn, KPF_PINNED_ONCE));
 	for (i = 0; i < MANY_REFS; i++)
 		munmap(maps[i], self->ps);
 	EXPECT_FALSE(kpf(pfn, KPF_DMA_PINNED));
@@ -336,9 +395,9 @@ TEST_F(pin, foll_get_never_marks)
 	gup.nr_pages_per_call = 1;
 	gup.gup_flags = FOLL_WRITE;
 	ASSERT_EQ(0, ioctl(self->gup_fd, GUP_BASIC_TEST, &gup));
-	EXPECT_FALSE(kpf(pfn, KPF_PIN_MARKED));
+	EXPECT_FALSE(kpf(pfn, KPF_PINNED_ONCE));
 	ASSERT_EQ(0, ioctl(self->gup_fd, PIN_BASIC_TEST, &gup));
-	EXPECT_TRUE(kpf(pfn, KPF_PIN_MARKED));
+	EXPECT_TRUE(kpf(pfn, KPF_PINNED_ONCE));
 	EXPECT_FALSE(kpf(pfn, KPF_DMA_PINNED));
 	munmap(p, self->ps);
 }
