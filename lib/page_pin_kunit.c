@@ -27,6 +27,11 @@
 #define STRESS_WORKERS	2
 #define STRESS_TIME	(3 * HZ)
 
+/* A soak: the stress test runs until it has made this many pins, too. */
+static unsigned long soak_ops;
+module_param(soak_ops, ulong, 0444);
+MODULE_PARM_DESC(soak_ops, "minimum pin/unpin operations of stress_test");
+
 static bool heuristic_says_pinned(struct folio *folio)
 {
 	return (unsigned int)folio_ref_count(folio) >= GUP_PIN_COUNTING_BIAS;
@@ -58,10 +63,22 @@ static struct page *get_one(struct kunit *test, unsigned long addr)
 static struct page *pin_one(struct kunit *test, unsigned long addr)
 {
 	struct page *page;
-
 	int ret;
 
 	ret = pin_user_pages_fast(addr, 1, FOLL_WRITE | FOLL_LONGTERM, &page);
+	KUNIT_ASSERT_EQ(test, ret, 1);
+	return page;
+}
+
+/* GUP's slow path: pin_user_pages() under mmap_lock. */
+static struct page *pin_slow(struct kunit *test, unsigned long addr)
+{
+	struct page *page;
+	long ret;
+
+	mmap_read_lock(current->mm);
+	ret = pin_user_pages(addr, 1, FOLL_WRITE | FOLL_LONGTERM, &page);
+	mmap_read_unlock(current->mm);
 	KUNIT_ASSERT_EQ(test, ret, 1);
 	return page;
 }
@@ -173,10 +190,8 @@ static void never_pinned_shmem_test(struct kunit *test)
 	fput(file);
 }
 
-static void pin_unpin_test(struct kunit *test)
+static void check_pin_unpin(struct kunit *test, struct page *page)
 {
-	unsigned long addr = map_anon(test, PAGE_SIZE);
-	struct page *page = pin_one(test, addr);
 	struct folio *folio = page_folio(page);
 
 	KUNIT_EXPECT_TRUE(test, folio_maybe_dma_pinned(folio));
@@ -185,6 +200,24 @@ static void pin_unpin_test(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, folio_maybe_dma_pinned(folio));
 	/* The mark is sticky until the folio is freed. */
 	KUNIT_EXPECT_EQ(test, folio_test_pin_marked(folio), page_pin_enabled());
+}
+
+/* A page that is not mapped yet: GUP faults it in on its slow path. */
+static void pin_unpin_test(struct kunit *test)
+{
+	check_pin_unpin(test, pin_slow(test, map_anon(test, PAGE_SIZE)));
+}
+
+/*
+ * A page that is mapped already: GUP-fast finds its PTE and pins it through
+ * try_grab_folio_fast(), without mmap_lock.
+ */
+static void pin_unpin_fast_test(struct kunit *test)
+{
+	unsigned long addr = map_anon(test, PAGE_SIZE);
+
+	put_page(get_one(test, addr));
+	check_pin_unpin(test, pin_one(test, addr));
 }
 
 static void many_pins_test(struct kunit *test)
@@ -302,15 +335,20 @@ static void free_clears_mark_test(struct kunit *test)
 /*
  * Concurrency: workers pin and unpin fresh pages while a checker that holds
  * no pin reads count, smp_rmb(), mark, and requires "count >= bias implies
- * marked" every time.  The broken variant adds the bias first and sets the
- * mark only after sleeping, the ordering page_pin must never use, and the
- * checker must catch it.
+ * marked" every time.  It also asks the real folio_maybe_dma_pinned()
+ * while a worker is known to hold its pin: a worker's sequence count is odd
+ * from after its pin until before its unpin, and a check counts only if
+ * the count did not move under it.  After each round every page is marked.
+ * The broken variant adds the bias first and sets the mark only after
+ * sleeping, the ordering page_pin must never use, and the checker must
+ * catch it.
  */
 struct stress {
 	struct mm_struct *mm;
 	unsigned long addr;
 	struct page **pages;
 	int cur[STRESS_WORKERS];
+	unsigned long seq[STRESS_WORKERS];
 	bool broken;
 	bool stop;
 	atomic_long_t ops;
@@ -342,7 +380,12 @@ static int stress_worker_fn(void *data)
 				s->errors++;
 				break;
 			}
+			/* Odd: the pin is held and visible. */
+			smp_store_release(&s->seq[w->id], s->seq[w->id] + 1);
 			cond_resched();
+			WRITE_ONCE(s->seq[w->id], s->seq[w->id] + 1);
+			/* The even count before the unpin. */
+			smp_wmb();
 			unpin_user_page(page);
 		} else {
 			folio_ref_add(folio, GUP_PIN_COUNTING_BIAS);
@@ -361,7 +404,7 @@ static int stress_worker_fn(void *data)
 
 /* One round over STRESS_PAGES fresh pages; returns the violations seen. */
 static long stress_round(struct kunit *test, struct stress *s,
-			 long *checks)
+			 long *checks, long *real_checks)
 {
 	struct stress_worker w[STRESS_WORKERS];
 	struct task_struct *t;
@@ -390,9 +433,12 @@ static long stress_round(struct kunit *test, struct stress *s,
 	do {
 		running = 0;
 		for (i = 0; i < STRESS_WORKERS; i++) {
+			/* Pairs with the worker's release after its pin. */
+			unsigned long seq = smp_load_acquire(&s->seq[i]);
 			int idx = READ_ONCE(s->cur[i]);
 			struct folio *folio;
 			unsigned int count;
+			bool pinned;
 
 			if (idx < 0)
 				continue;
@@ -405,14 +451,25 @@ static long stress_round(struct kunit *test, struct stress *s,
 			    !__folio_test_pin_marked(folio))
 				bad++;
 			(*checks)++;
+			if (!(seq & 1))
+				continue;
+			pinned = folio_maybe_dma_pinned(folio);
+			/* Pairs with the worker's smp_wmb() before its unpin. */
+			smp_rmb();
+			if (READ_ONCE(s->seq[i]) == seq) {
+				bad += !pinned;
+				(*real_checks)++;
+			}
 		}
 		cond_resched();
 	} while (running);
 	for (i = 0; i < STRESS_WORKERS; i++)
 		wait_for_completion(&s->done[i]);
 
-	for (i = 0; i < STRESS_PAGES; i++)
+	for (i = 0; i < STRESS_PAGES; i++) {
+		bad += !folio_test_pin_marked(page_folio(s->pages[i]));
 		put_page(s->pages[i]);
+	}
 	vm_munmap(s->addr, STRESS_PAGES * PAGE_SIZE);
 	return bad;
 }
@@ -420,7 +477,7 @@ static long stress_round(struct kunit *test, struct stress *s,
 static void run_stress(struct kunit *test, bool broken)
 {
 	unsigned long deadline = jiffies + STRESS_TIME;
-	long bad = 0, checks = 0;
+	long bad = 0, checks = 0, real_checks = 0;
 	struct stress *s;
 	int rounds = 0;
 
@@ -436,15 +493,20 @@ static void run_stress(struct kunit *test, bool broken)
 	map_anon(test, PAGE_SIZE);
 	s->mm = current->mm;
 	do {
-		bad += stress_round(test, s, &checks);
+		bad += stress_round(test, s, &checks, &real_checks);
 		rounds++;
-	} while (time_before(jiffies, deadline) && !(broken && bad));
+	} while ((time_before(jiffies, deadline) ||
+		  (!broken && atomic_long_read(&s->ops) < soak_ops)) &&
+		 !(broken && bad));
 
-	kunit_info(test, "%s order: %d rounds, %ld pin/unpin ops, %ld checks, %ld violations, %d cpus\n",
+	kunit_info(test, "%s order: %d rounds, %ld pin/unpin ops, %ld checks, %ld of them by folio_maybe_dma_pinned(), %ld violations, %d cpus\n",
 		   broken ? "broken" : "page_pin", rounds,
-		   atomic_long_read(&s->ops), checks, bad, num_online_cpus());
+		   atomic_long_read(&s->ops), checks, real_checks, bad,
+		   num_online_cpus());
 	KUNIT_EXPECT_EQ(test, s->errors, 0);
 	KUNIT_EXPECT_GT(test, checks, 0);
+	if (!broken)
+		KUNIT_EXPECT_GT(test, real_checks, 0);
 	if (broken)
 		KUNIT_EXPECT_GT_MSG(test, bad, 0,
 				    "the checker missed a bias-before-mark ordering");
@@ -686,6 +748,7 @@ static struct kunit_case page_pin_cases[] = {
 	KUNIT_CASE(never_pinned_shmem_test),
 	KUNIT_CASE(shared_anon_test),
 	KUNIT_CASE(pin_unpin_test),
+	KUNIT_CASE(pin_unpin_fast_test),
 	KUNIT_CASE(many_pins_test),
 	KUNIT_CASE(large_folio_test),
 	KUNIT_CASE(foll_get_test),

@@ -12,16 +12,23 @@
 
 import os
 import re
-import shutil
 import statistics
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import pp  # noqa: E402  pylint: disable=wrong-import-position
+# pylint: disable=wrong-import-position
+from pp_common import BUILD, TREE, die, log, sh  # noqa: E402
+from pp_arches import ARCHES, parse_arches  # noqa: E402
+from pp_tree import cmd_tree, ensure_base_tree  # noqa: E402
+from pp_kernel import (build, build_base_kernel, make_env,  # noqa: E402
+                       read_config)
+from pp_guest import (boot, build_userspace, make_initramfs,  # noqa: E402
+                      qemu_version)
+from pp_parser import splats  # noqa: E402
 
-OUT = os.path.join(pp.BUILD, 'bench')
+OUT = os.path.join(BUILD, 'bench')
 BOOTS = 5
 REPS = 21
 BENCH_FRAG = ['kernel/configs/page_pin_bench.config']
@@ -39,7 +46,6 @@ TESTS = {
     'gup_fast': '-u -T -m 32 -n 512',
     'pin_fast_thp': '-a -t -m 32 -n 512',
 }
-NO_THP = ('m68k',)
 # One vCPU: with -icount, QEMU 7.2 hangs an SMP arm guest at boot (seen
 # with -smp 2 after "clk: Disabling unused clocks"), and the benchmarks
 # are single-threaded anyway.  A later -smp overrides the arch's own.
@@ -49,33 +55,33 @@ TIME_RE = re.compile(r'(\w+_BENCHMARK): Time: get:(\d+) put:(\d+) us')
 
 def tests_for(arch):
     return {k: v for k, v in TESTS.items()
-            if not (k.endswith('_thp') and arch in NO_THP)}
+            if ARCHES[arch]['thp'] or not k.endswith('_thp')}
 
 
 def build_kernels(arch):
     frags = BENCH_FRAG + (RECLAIM_FRAG if arch == 'x86_64' else [])
-    patched = pp.build(arch, out=os.path.join(pp.BUILD, f'bench-{arch}'),
-                       extra=[os.path.join(pp.TREE, f) for f in frags])
-    base = pp.build_base_kernel(arch, out=os.path.join(
-        pp.BUILD, f'bench-{arch}-base'), extra=frags)
-    debug = pp.build(arch, out=os.path.join(pp.BUILD, f'bench-{arch}-debug'),
-                     extra=[os.path.join(pp.TREE, f)
-                            for f in frags + DEBUG_FRAG])
+    patched = build(arch, out=os.path.join(BUILD, f'bench-{arch}'),
+                    extra=[os.path.join(TREE, f) for f in frags])
+    base = build_base_kernel(arch, out=os.path.join(
+        BUILD, f'bench-{arch}-base'), extra=frags)
+    debug = build(arch, out=os.path.join(BUILD, f'bench-{arch}-debug'),
+                  extra=[os.path.join(TREE, f)
+                         for f in frags + DEBUG_FRAG])
     return {'patched': patched, 'base': base, 'debug': debug}
 
 
-def run_boot(arch, kernel, mode, boot, value):
-    out = pp.build_userspace(arch)
+def run_boot(arch, kernel, mode, nboot, value):
+    out = build_userspace(arch)
     cmds = [f'@gup_test {args} -r {REPS}'
             for args in tests_for(arch).values()]
-    cpio = pp.make_initramfs(out, 'bench', cmds)
-    logfile = os.path.join(OUT, f'{arch}-{mode}-{boot}.log')
+    cpio = make_initramfs(out, 'bench', cmds)
+    logfile = os.path.join(OUT, f'{arch}-{mode}-{nboot}.log')
     cmdline = 'kunit.enable=0' + (f' page_pin={value}' if value else '')
-    text, status, dt = pp.boot(arch, kernel, cmdline, logfile, initrd=cpio,
-                               extra_qemu=['-icount', 'shift=0,sleep=off',
-                                           '-rtc', 'clock=vm'] + ONE_CPU)
+    text, status, dt = boot(arch, kernel, cmdline, logfile, initrd=cpio,
+                            extra_qemu=['-icount', 'shift=0,sleep=off',
+                                        '-rtc', 'clock=vm'] + ONE_CPU)
     if status != 'ok' or '# page_pin selftests done' not in text:
-        pp.die(f'bench {arch} {mode} boot {boot}: {status}; see {logfile}')
+        die(f'bench {arch} {mode} boot {nboot}: {status}; see {logfile}')
     results = {}
     names = list(tests_for(arch))
     idx = -1
@@ -86,7 +92,7 @@ def run_boot(arch, kernel, mode, boot, value):
         if m and 0 <= idx < len(names):
             results.setdefault(names[idx], []).append(
                 (int(m.group(2)), int(m.group(3))))
-    pp.log(f'bench {arch} {mode} boot {boot}: {dt:.0f} s')
+    log(f'bench {arch} {mode} boot {nboot}: {dt:.0f} s')
     return results
 
 
@@ -98,20 +104,20 @@ def summarize(samples):
 def bench_arch(arch, rows):
     built = build_kernels(arch)
     data = {}
-    for boot in range(BOOTS):
+    for nboot in range(BOOTS):
         for mode, (kernel, value) in MODES.items():
-            data[(mode, boot)] = run_boot(arch, built[kernel], mode, boot,
-                                          value)
+            data[(mode, nboot)] = run_boot(arch, built[kernel], mode,
+                                           nboot, value)
     for test in tests_for(arch):
         for kind in ('first', 'repin'):
             per_mode = {}
             for mode in MODES:
                 vals = []
-                for boot in range(BOOTS):
-                    times = data[(mode, boot)].get(test, [])
+                for nboot in range(BOOTS):
+                    times = data[(mode, nboot)].get(test, [])
                     if len(times) < REPS:
-                        pp.die(f'bench {arch} {mode} {test}: '
-                               f'{len(times)} of {REPS} samples')
+                        die(f'bench {arch} {mode} {test}: '
+                            f'{len(times)} of {REPS} samples')
                     sel = times[:1] if kind == 'first' else times[1:]
                     vals.append(statistics.median(t[0] + t[1] for t in sel))
                 per_mode[mode] = vals
@@ -147,8 +153,7 @@ def memory(arches):
             got[mode] = int(m.group(1)) if m else 0
             m = re.search(r'Memory: \d+K/(\d+)K available', text)
             ram = int(m.group(1)) if m else ram
-        cfg = pp.read_config(os.path.join(pp.BUILD, f'bench-{arch}',
-                                          '.config'))
+        cfg = read_config(os.path.join(BUILD, f'bench-{arch}', '.config'))
         others = [o[7:] for o in PAGE_EXT_USERS if cfg.get(o) == 'y']
         per_page = got['on'] / (ram // 4) if ram else 0
         lines.append(f'| {arch} | {got["on"]} | {got["off"]} | '
@@ -174,10 +179,10 @@ def reclaim(arch='x86_64'):
     shared by N processes, one boot per kernel and N, wall-clock timed."""
     built = build_kernels(arch)
     patched, base = built['patched'], built['base']
-    out = pp.build_userspace(arch)
+    out = build_userspace(arch)
     rows = []
     for sharers in RECLAIM_SHARERS:
-        cpio = pp.make_initramfs(out, f'reclaim-{sharers}', [
+        cpio = make_initramfs(out, f'reclaim-{sharers}', [
             f'reclaim {sharers} {RECLAIM_MIB} {RECLAIM_DEADLINE}'])
         for mode, kernel in (('on', patched), ('off', patched),
                              ('base', base)):
@@ -185,16 +190,16 @@ def reclaim(arch='x86_64'):
                                    f'{sharers}.log')
             cmdline = 'kunit.enable=0' + ('' if mode == 'base' else
                                           f' page_pin={mode}')
-            text, status, dt = pp.boot(arch, kernel, cmdline, logfile,
-                                       initrd=cpio,
-                                       timeout=RECLAIM_DEADLINE + 600)
+            text, status, dt = boot(arch, kernel, cmdline, logfile,
+                                    initrd=cpio,
+                                    timeout=RECLAIM_DEADLINE + 600)
             m = RECLAIM_RE.search(text)
-            if status != 'ok' or not m or pp.splats(text):
-                pp.die(f'reclaim {mode} {sharers}: {status}; see {logfile}')
+            if status != 'ok' or not m or splats(text):
+                die(f'reclaim {mode} {sharers}: {status}; see {logfile}')
             rows.append([arch, mode] + list(m.groups()))
-            pp.log(f'reclaim {arch} {mode} N={sharers}: '
-                   f'{m.group(3)} kB swapped, {m.group(5)} s, '
-                   f'{m.group(6)} (boot {dt:.0f} s)')
+            log(f'reclaim {arch} {mode} N={sharers}: '
+                f'{m.group(3)} kB swapped, {m.group(5)} s, '
+                f'{m.group(6)} (boot {dt:.0f} s)')
     write_reclaim(arch, rows)
     return rows
 
@@ -226,7 +231,7 @@ def write_reclaim(arch, rows):
               'resident_kb seconds result', rows)
     with open(os.path.join(OUT, 'reclaim.md'), 'w', encoding='utf-8') as f:
         f.write(f'{generated()}; {arch} guest, QEMU '
-                f'{pp.qemu_version()} TCG (wall-clock time, no -icount), '
+                f'{qemu_version()} TCG (wall-clock time, no -icount), '
                 f'non-debug kernels, swap on zram, cgroup v2 memcg. One '
                 f'process maps {RECLAIM_MIB} MiB of anonymous memory (small '
                 f'folios), forks N-1 children that keep it mapped, and '
@@ -294,9 +299,9 @@ def debian_layout(rows):
     config, base vs patched."""
     cfg = '/usr/src/linux-config-6.12/config.amd64_none_amd64.xz'
     if not os.path.exists(cfg):
-        pp.die(f'{cfg} missing: apt-get install linux-config-6.12')
-    for name, src in (('base', pp.ensure_base_tree()), ('patched', pp.TREE)):
-        objdir = os.path.join(pp.BUILD, f'debian-amd64-{name}')
+        die(f'{cfg} missing: apt-get install linux-config-6.12')
+    for name, src in (('base', ensure_base_tree()), ('patched', TREE)):
+        objdir = os.path.join(BUILD, f'debian-amd64-{name}')
         os.makedirs(objdir, exist_ok=True)
         with open(os.path.join(objdir, '.config'), 'wb') as f:
             f.write(subprocess.run(['xz', '-dc', cfg], capture_output=True,
@@ -308,8 +313,8 @@ def debian_layout(rows):
                 f.write(b'CONFIG_PAGE_PIN=y\n')
         make = ['make', '-s', '-C', src, f'O={objdir}', 'ARCH=x86',
                 'CC=ccache gcc', f'-j{os.cpu_count()}']
-        pp.sh(make + ['olddefconfig'], env=pp.make_env())
-        pp.sh(make + ['prepare', 'mm/page_alloc.o'], env=pp.make_env())
+        sh(make + ['olddefconfig'], env=make_env())
+        sh(make + ['prepare', 'mm/page_alloc.o'], env=make_env())
         vals = layout_of(objdir)
         rows.append(['debian-amd64', name, vals])
     return rows
@@ -325,7 +330,7 @@ def layout(arches):
     for arch in arches:
         for tree, objdir in (('base', f'bench-{arch}-base'),
                              ('patched', f'bench-{arch}')):
-            v = layout_of(os.path.join(pp.BUILD, objdir))
+            v = layout_of(os.path.join(BUILD, objdir))
             lines.append(f'| {arch} bench config | {tree} | ' +
                          ' | '.join(str(v[k]) for k in keys) + ' |')
     for _, tree, v in debian_layout([]):
@@ -339,7 +344,7 @@ def layout(arches):
 def main(argv):
     if argv[:1] == ['reclaim']:
         os.makedirs(OUT, exist_ok=True)
-        pp.cmd_tree()
+        cmd_tree()
         reclaim()
         return 0
     if argv[:1] == ['plot']:
@@ -354,12 +359,12 @@ def main(argv):
         argv = argv[1:]
     if argv[:1] == ['layout']:
         os.makedirs(OUT, exist_ok=True)
-        pp.cmd_tree()
-        layout(pp.parse_arches(argv[1:] or ['x86_64', 'm68k', 'arm']))
+        cmd_tree()
+        layout(parse_arches(argv[1:] or ['x86_64', 'm68k', 'arm']))
         return 0
-    arches = pp.parse_arches(argv or ['x86_64', 'arm', 'm68k'])
+    arches = parse_arches(argv or ['x86_64', 'arm', 'm68k'])
     os.makedirs(OUT, exist_ok=True)
-    pp.cmd_tree()
+    cmd_tree()
     t0 = time.time()
     rows = []
     for arch in arches:
@@ -372,7 +377,7 @@ def main(argv):
                     'num_us_per_boot den_us_per_boot', rows)
     plot(rows)
     table(rows)
-    pp.log(f'bench: {len(rows)} ratios in {time.time() - t0:.0f} s: {tsv}')
+    log(f'bench: {len(rows)} ratios in {time.time() - t0:.0f} s: {tsv}')
     return 0
 
 
@@ -380,7 +385,7 @@ def table(rows):
     """build/bench/bench.md: the README's cost table, from the TSV rows."""
     with open(os.path.join(OUT, 'bench.md'), 'w', encoding='utf-8') as f:
         f.write(f'{generated()}; QEMU '
-                f'{pp.qemu_version()} TCG with `-icount shift=0,sleep=off '
+                f'{qemu_version()} TCG with `-icount shift=0,sleep=off '
                 f'-rtc clock=vm` (guest time = executed instructions, so a '
                 f'boot repeats exactly and TCG shows no cache effects); '
                 f'non-debug kernels, one vCPU; {BOOTS} boots per kernel; '
@@ -442,7 +447,7 @@ plot "{dat}" using 2:3:4:xtic(1) title "on / off", \\
      1.02 title "target, page flag" dt 2 lc rgb "blue", \\
      1.10 title "target, page_ext" dt 2 lc rgb "red"
 ''')
-    pp.sh(['gnuplot', gp])
+    sh(['gnuplot', gp])
 
 
 if __name__ == '__main__':

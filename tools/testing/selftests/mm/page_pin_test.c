@@ -37,15 +37,19 @@
 #endif
 #define PM_PFN_MASK		0x007fffffffffffffULL
 #define PM_PRESENT		0x8000000000000000ULL
+#define PM_SWAP			0x4000000000000000ULL
 #define MANY_REFS		1100
 #define FOLL_WRITE		0x01
 
-/* The page_pin= value on the command line; "" if there is none. */
+/*
+ * The page_pin= value on the command line, "" if there is none.  The kernel
+ * parses every occurrence, so the last one wins.
+ */
 static const char *cmdline_mode(void)
 {
 	static char buf[4096];
 	static const char *mode;
-	char *p;
+	char *p, *last = NULL;
 	FILE *f;
 
 	if (mode)
@@ -55,11 +59,13 @@ static const char *cmdline_mode(void)
 	if (!f)
 		return mode;
 	if (fgets(buf, sizeof(buf), f)) {
-		p = strstr(buf, "page_pin=");
-		if (p) {
-			p += strlen("page_pin=");
-			p[strcspn(p, "\t\n ")] = '\0';
-			mode = p;
+		for (p = strstr(buf, "page_pin="); p;
+		     p = strstr(p + 1, "page_pin="))
+			if (p == buf || p[-1] == ' ')
+				last = p + strlen("page_pin=");
+		if (last) {
+			last[strcspn(last, "\t\n ")] = '\0';
+			mode = last;
 		}
 	}
 	fclose(f);
@@ -72,7 +78,7 @@ static bool tracking(void)
 	return !strcmp(cmdline_mode(), "on") || !strcmp(cmdline_mode(), "debug");
 }
 
-static uint64_t pfn_of(void *addr)
+static uint64_t pagemap_of(void *addr)
 {
 	uint64_t ent = 0;
 	long ps = sysconf(_SC_PAGESIZE);
@@ -84,6 +90,13 @@ static uint64_t pfn_of(void *addr)
 		  ((uintptr_t)addr / ps) * sizeof(ent)) != sizeof(ent))
 		ent = 0;
 	close(fd);
+	return ent;
+}
+
+static uint64_t pfn_of(void *addr)
+{
+	uint64_t ent = pagemap_of(addr);
+
 	return (ent & PM_PRESENT) ? (ent & PM_PFN_MASK) : 0;
 }
 
@@ -252,6 +265,7 @@ TEST_F(pin, many_refs_anon)
 
 	ASSERT_NE(NULL, p);
 	pfn = pfn_of(p);
+	ASSERT_NE(0, pfn);
 	npipes = splice_refs(p, self->ps, pipes);
 	ASSERT_EQ(SPLICE_PIPES, npipes);
 	TH_LOG("page_pin=%s: never-pinned anon page with %d vmsplice refs reads as %s",
@@ -261,6 +275,51 @@ TEST_F(pin, many_refs_anon)
 	EXPECT_FALSE(kpf(pfn, KPF_PINNED_ONCE));
 	close_pipes(pipes, npipes);
 	EXPECT_FALSE(kpf(pfn, KPF_DMA_PINNED));
+	munmap(p, self->ps);
+}
+
+/* Whether a swap area is in use: /proc/swaps lists more than its header. */
+static bool have_swap(void)
+{
+	char line[256];
+	int lines = 0;
+	FILE *f = fopen("/proc/swaps", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		lines++;
+	if (f)
+		fclose(f);
+	return lines > 1;
+}
+
+/*
+ * What the mark buys: the same page, asked to go to swap with MADV_PAGEOUT.
+ * shrink_folio_list() does not add a folio that reads as maybe pinned to
+ * the swap cache, so without tracking the page stays; with it, the page is
+ * unmapped and written to swap (it stays in memory until the pipes let go).
+ */
+TEST_F(pin, many_refs_anon_pageout)
+{
+	int pipes[SPLICE_PIPES][2], npipes;
+	char *p = map_page(self->ps, 6);
+	bool swapped;
+
+	ASSERT_NE(NULL, p);
+	if (!have_swap()) {
+		munmap(p, self->ps);
+		SKIP(return, "no swap (zram)");
+	}
+	ASSERT_NE(0, pfn_of(p));
+	npipes = splice_refs(p, self->ps, pipes);
+	ASSERT_EQ(SPLICE_PIPES, npipes);
+	ASSERT_EQ(0, madvise(p, self->ps, MADV_PAGEOUT));
+	swapped = pagemap_of(p) & PM_SWAP;
+	TH_LOG("page_pin=%s: never-pinned anon page with %d vmsplice refs after MADV_PAGEOUT: %s",
+	       cmdline_mode(), MANY_REFS,
+	       swapped ? "swapped out" : "kept in memory");
+	EXPECT_EQ(tracking(), swapped);
+	close_pipes(pipes, npipes);
+	EXPECT_EQ(6, p[0]);
 	munmap(p, self->ps);
 }
 
