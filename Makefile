@@ -56,6 +56,18 @@ cocci-report: deps
 check-full: deps
 	$(PP) check --full $(ARCHES)
 
+# The mutation gate: each patch in tools/testing/page_pin/mutants/ breaks
+# page_pin on purpose; its kernel must fail the boots its header names.
+.PHONY: mutants
+mutants: deps
+	$(PP) mutants
+
+# Sanitizer kernels: KASAN+UBSAN (x86_64, arm) and KCSAN (x86_64), patched
+# and unpatched; a report that names page_pin, GUP or page_ext fails.
+.PHONY: sanitizers
+sanitizers: deps
+	$(PP) sanitizers $(ARCHES)
+
 # The bare-machine gate: make check ARCHES=m68k (BARE_ARCHES=...) in a
 # debootstrap'ed minbase Debian 12 with only make and git installed.
 .PHONY: check-bare

@@ -29,19 +29,22 @@ import subprocess
 import sys
 import time
 
-from pp_common import SeriesError, log
+from pp_common import RESULTS, SeriesError, log
 from pp_arches import (BASE_IN_CHECK, MODES, MODLINK_ARCHES, NOPIN_ARCHES,
                        parse_arches)
 from pp_tree import cmd_export, cmd_series, cmd_tree, cmd_work, make_series
 from pp_kernel import (BUILD_SECONDS, build, cmd_build, modlink_row,
                        nopin_row)
-from pp_suites import run_kunit, selftest_matrix
+from pp_suites import (default_on_row, run_kunit, selftest_matrix,
+                       soak_row)
 from pp_gates import (am_gate, bare_gate, bisect_gate, coherence_gate,
                       page_ext_flags_gate, sparse_gate, style_gates)
 from pp_cocci import (cmd_cocci_drivers, cmd_cocci_report, cocci_drivers_row,
                       run_cocci_checks)
 from pp_results import cmd_readme, record_time, write_table
 from pp_demo import cmd_run
+from pp_mutants import mutant_gate
+from pp_sanitizers import sanitizer_gate
 
 
 def not_skipped(var, rows, what, arch='-'):
@@ -101,6 +104,10 @@ def cmd_check(args):
         rows.append(cocci_drivers_row())
     if full:
         rows.append(bare_gate())
+        if not_skipped('PP_NO_MUTANTS', rows, 'mutants', 'x86_64'):
+            rows.append(mutant_gate())
+        if not_skipped('PP_NO_SANITIZERS', rows, 'sanitizers'):
+            rows += sanitizer_gate(arches)
     for arch in arches:
         try:
             kernel = build(arch)
@@ -119,9 +126,13 @@ def cmd_check(args):
         if arch in BASE_IN_CHECK or full:
             rows.append(run_kunit(arch, kernel, 'debug', 'panic_on_warn=1',
                                   'debug+panic_on_warn'))
+        if full:
+            rows.append(soak_row(arch, kernel))
         if not_skipped('PP_NO_SELFTESTS', rows, 'selftests', arch):
             rows += selftest_matrix(arch, kernel,
                                     full or arch in BASE_IN_CHECK, full)
+            if arch == 'x86_64':
+                rows.append(default_on_row())
             if full or arch in BASE_IN_CHECK:
                 rows.append(sparse_gate(arch))
     table = write_table(rows, 'results-full' if full else 'results')
@@ -144,11 +155,41 @@ def cmd_check(args):
     return 1 if failed else 0
 
 
+def cmd_mutants(_args):
+    """make mutants: the mutation gate alone."""
+    cmd_tree()
+    row = mutant_gate()
+    print(open(os.path.join(RESULTS, 'mutants.md'), encoding='utf-8').read())
+    for fail in row['failures']:
+        print(f'FAILED: {fail}')
+    print(f'{row["passed"]} passed, {row["failed"]} failed')
+    return 1 if row['failed'] else 0
+
+
+def cmd_sanitizers(args):
+    """make sanitizers: the KASAN/UBSAN and KCSAN kernels alone."""
+    arches = parse_arches(args)
+    cmd_tree()
+    rows = sanitizer_gate(arches)
+    write_table(rows, 'results-sanitizers')
+    print(open(os.path.join(RESULTS, 'sanitizers.md'),
+               encoding='utf-8').read())
+    for r in rows:
+        for fail in r['failures']:
+            print(f'FAILED: {r["arch"]}/{r["mode"]}: {fail}')
+    passed = sum(r['passed'] for r in rows)
+    failed = sum(r['failed'] for r in rows)
+    skipped = sum(r['skipped'] for r in rows)
+    print(f'{passed} passed, {failed} failed, {skipped} skipped')
+    return 1 if failed else 0
+
+
 COMMANDS = {
     'tree': cmd_tree, 'build': cmd_build, 'check': cmd_check, 'run': cmd_run,
     'cocci-drivers': cmd_cocci_drivers, 'cocci-report': cmd_cocci_report,
     'work': cmd_work, 'export': cmd_export, 'readme': cmd_readme,
-    'series': cmd_series,
+    'series': cmd_series, 'mutants': cmd_mutants,
+    'sanitizers': cmd_sanitizers,
 }
 
 

@@ -18,19 +18,16 @@ import os
 import re
 import time
 
-from pp_common import BUILD, RESULTS, ROOT, TREE, log
+from pp_common import RESULTS, ROOT, log
 from pp_arches import ARCHES
 from pp_tree import cmd_tree
-from pp_kernel import BUILD_SECONDS, build, build_base_kernel
+from pp_kernel import (BUILD_SECONDS, RUN_BUILD_MIN, RUN_CONFIG,
+                       build_run_kernel)
 from pp_guest import boot, build_userspace, make_initramfs
 from pp_parser import splats
 from pp_results import record_time
 
 ARCH = 'x86_64'
-# Small kernels from allnoconfig, without debugging options: about 2 min
-# each to build with an empty ccache on 2 cores (measured: 108 s).
-RUN_CONFIG = 'kernel/configs/page_pin_run.config'
-RUN_BUILD_MIN = 2
 REFS = 1100
 # How the demo's memory is shared, its size and, per kernel, the kB that
 # must reach swap: None for all of it, 0 for none.
@@ -143,11 +140,7 @@ def cmd_run(_args):
         f'minute each; about {2 * RUN_BUILD_MIN + 3} min on 2 cores with an '
         'empty ccache, 3 min when the kernels are built')
     cmd_tree()
-    frags = [os.path.join(TREE, RUN_CONFIG)]
-    kernels = {'on': build(ARCH, os.path.join(BUILD, f'run-{ARCH}'),
-                           frags=frags, allno=True),
-               'base': build_base_kernel(ARCH, os.path.join(
-                   BUILD, f'run-{ARCH}-base'), frags=frags, allno=True)}
+    kernels = {'on': build_run_kernel(), 'base': build_run_kernel(True)}
     kernels['off'] = kernels['on']
     out = build_userspace(ARCH)
     results, problems = {}, []

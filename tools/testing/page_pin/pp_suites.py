@@ -6,12 +6,13 @@
 
 import json
 import os
+import re
 import sys
 
-from pp_common import RESULTS, log
-from pp_arches import (ARCHES, MODES, kunit_skip_budget,
+from pp_common import RESULTS, log, read_text
+from pp_arches import (ARCHES, KUNIT_SKIPS, MODES, kunit_skip_budget,
                        pin_test_skip_budget)
-from pp_kernel import build_base_kernel
+from pp_kernel import build_base_kernel, build_run_kernel
 from pp_guest import boot, build_userspace, make_initramfs
 from pp_parser import (count_cases, judge_boot, judge_kunit, judge_selftests,
                        kunit_parse, parse_selftest_log, splats)
@@ -34,7 +35,8 @@ def run_kunit(arch, kernel, mode, extra_cmdline='', label=None):
         sys.stdout.write(res.stdout[-2000:])
     problems = judge_kunit(text, status, counts, mode,
                            ARCHES[arch]['backend'],
-                           kunit_skip_budget(arch, label or mode),
+                           kunit_skip_budget(arch, label if label in
+                                             KUNIT_SKIPS else mode),
                            'panic_on_warn=1' in extra_cmdline)
     judge_boot(name, text, problems, counts)
     # Keep the lines that show what the feature said at boot.
@@ -47,6 +49,30 @@ def run_kunit(arch, kernel, mode, extra_cmdline='', label=None):
             'passed': counts['passed'], 'failed': counts['failed'],
             'skipped': counts['skipped'], 'failures': counts['failures'],
             'seconds': round(dt), 'boot_lines': boot_lines[:8]}
+
+
+# make check-full's soak: the KUnit stress test alone, until it has made at
+# least this many pin/unpin operations (page_pin_kunit.soak_ops=).
+SOAK_OPS = 1000000
+SOAK_RE = re.compile(r'page_pin order: \d+ rounds, (\d+) pin/unpin ops, '
+                     r'(\d+) checks, (\d+) of them')
+
+
+def soak_row(arch, kernel):
+    """The soak: stress_test with page_pin=on and SOAK_OPS operations."""
+    row = run_kunit(arch, kernel, 'on', 'kunit.filter_glob=page_pin.'
+                    f'stress_test page_pin_kunit.soak_ops={SOAK_OPS}', 'soak')
+    text = read_text(os.path.join(RESULTS, f'kunit-{arch}-soak.log')) or ''
+    m = SOAK_RE.search(text)
+    ops = int(m.group(1)) if m else 0
+    if ops < SOAK_OPS:
+        row['failed'] += 1
+        row['failures'].append(f'soak: {ops} pin/unpin ops, expected at '
+                               f'least {SOAK_OPS}')
+    row['suite'] = f'soak: kunit stress_test, {ops} pin/unpin ops' + (
+        f', {m.group(2)} checks, {m.group(3)} by folio_maybe_dma_pinned()'
+        if m else '')
+    return row
 
 
 # The gup part of run_vmtests.sh, plus the COW and long-term pin suites.
@@ -69,14 +95,16 @@ def run_selftests(arch, kernel, mode, commands, label, upstream_budget):
     name = f'selftest-{arch}-{label}'
     logfile = os.path.join(RESULTS, name + '.log')
     cmdline = f'kunit.enable=0 {ARCHES[arch].get("cmdline", "")}' + (
-        f' page_pin={mode}' if mode != 'base' else '')
+        f' page_pin={mode}' if mode in MODES else '')
+    # Without page_pin=, CONFIG_PAGE_PIN_DEFAULT_ON must turn it on.
+    judged = 'on' if mode == 'default-on' else mode
     log(f'{name}: booting ({cmdline})')
     text, status, dt = boot(arch, kernel, cmdline, logfile, initrd=cpio)
     counts, cases = parse_selftest_log(text)
     budgets = {'upstream': upstream_budget}
     if 'page_pin_test' in commands:
-        budgets['page_pin_test'] = pin_test_skip_budget(arch, mode)
-    problems = judge_selftests(text, status, cases, mode,
+        budgets['page_pin_test'] = pin_test_skip_budget(arch, judged)
+    problems = judge_selftests(text, status, cases, judged,
                                ARCHES[arch]['backend'], budgets)
     judge_boot(name, text, problems, counts)
     with open(os.path.join(RESULTS, name + '.json'), 'w',
@@ -137,6 +165,15 @@ def bad_option_boot(arch, kernel):
             'passed': int(not problems), 'failed': int(bool(problems)),
             'skipped': 0, 'failures': [f'{name}: {p}' for p in problems],
             'seconds': round(dt)}
+
+
+def default_on_row():
+    """make run's x86_64 kernel (CONFIG_PAGE_PIN_DEFAULT_ON=y) booted with
+    no page_pin= option: tracking must be on, and page_pin_test pass."""
+    row, _ = run_selftests('x86_64', build_run_kernel(), 'default-on',
+                           ['page_pin_test'], 'default-on', 0)
+    row['suite'] = 'selftests, CONFIG_PAGE_PIN_DEFAULT_ON=y, no option'
+    return row
 
 
 def selftest_matrix(arch, kernel, with_base, full=False):

@@ -16,7 +16,9 @@ import sys
 import tempfile
 import unittest
 
+import pp_mutants
 import pp_parser
+import pp_sanitizers
 import pp_suites
 from pp_arches import ARCHES, kunit_skip_budget, pin_test_skip_budget
 
@@ -252,6 +254,49 @@ class BaseComparisonTest(unittest.TestCase):
     def test_missing_case_fails(self):
         row = self.compare(self.tap('ok 1 a', 'ok 2 b'), self.tap('ok 1 a'))
         self.assertEqual(row['failed'], 1)
+
+
+class SanitizerReportTest(unittest.TestCase):
+    """pp_sanitizers.reports(): which reports are page_pin's."""
+
+    LOG = ('[    1.0] ok 1 something\n'
+           '[    2.0] ==================================================\n'
+           '[    2.0] BUG: KASAN: slab-out-of-bounds in foo_bar+0x1c/0x40\n'
+           '[    2.0] Read of size 8 at addr ffff888003a1b2c8 by task a/1\n'
+           '[    2.0] Call Trace:\n'
+           '[    2.0]  %s+0x10/0x20\n'
+           '[    2.0] ==================================================\n'
+           '[    3.0] ok 2 other\n')
+
+    def test_page_pin_report(self):
+        found = pp_sanitizers.reports(self.LOG % '__folio_set_pin_marked')
+        self.assertEqual(len(found), 1)
+        title, block = found[0]
+        self.assertEqual(title, 'BUG: KASAN: slab-out-of-bounds in foo_bar')
+        self.assertTrue(any(pp_sanitizers.OURS_RE.search(ln)
+                            for ln in block))
+
+    def test_upstream_report(self):
+        (_, block), = pp_sanitizers.reports(self.LOG % 'ext4_readdir')
+        self.assertFalse(any(pp_sanitizers.OURS_RE.search(ln)
+                             for ln in block))
+        self.assertNotIn('ok 2 other', block)
+
+
+class MutantTest(unittest.TestCase):
+    """Every mutant says what it breaks and how it is killed."""
+
+    def test_headers(self):
+        paths = sorted(os.listdir(pp_mutants.MUTANTS))
+        self.assertGreaterEqual(len(paths), 12)
+        for name in paths:
+            m = pp_mutants.read_mutant(os.path.join(pp_mutants.MUTANTS,
+                                                    name))
+            self.assertTrue(m.get('breaks'), name)
+            self.assertIn(m.get('arch'), ARCHES, name)
+            self.assertTrue(m['kill'], name)
+            for spec in m['kill']:
+                self.assertRegex(spec, r'^(kunit|selftests):(on|off|debug)$')
 
 
 if __name__ == '__main__':

@@ -42,8 +42,8 @@
 #define FOLL_WRITE		0x01
 
 /*
- * The page_pin= value on the command line, "" if there is none.  The kernel
- * parses every occurrence, so the last one wins.
+ * The page_pin= value on the command line, "none" if there is none.  The
+ * kernel parses every occurrence, so the last one wins.
  */
 static const char *cmdline_mode(void)
 {
@@ -54,7 +54,7 @@ static const char *cmdline_mode(void)
 
 	if (mode)
 		return mode;
-	mode = "";
+	mode = "none";
 	f = fopen("/proc/cmdline", "r");
 	if (!f)
 		return mode;
@@ -72,10 +72,34 @@ static const char *cmdline_mode(void)
 	return mode;
 }
 
-/* page_pin=debug implies on. */
-static bool tracking(void)
+/* Whether the kernel log holds @what (it is read once). */
+static bool boot_log_has(const char *what)
 {
-	return !strcmp(cmdline_mode(), "on") || !strcmp(cmdline_mode(), "debug");
+	static char *log;
+	int len;
+
+	if (!log) {
+		len = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
+		log = calloc(1, len > 0 ? len + 1 : 1);
+		if (!log || len <= 0 ||
+		    klogctl(3 /* SYSLOG_ACTION_READ_ALL */, log, len) < 0)
+			return false;
+	}
+	return strstr(log, what);
+}
+
+/*
+ * Whether the kernel tracks pins, from its boot line: without page_pin= on
+ * the command line, CONFIG_PAGE_PIN_DEFAULT_ON decides.
+ */
+static bool marks_pins(void)
+{
+	return boot_log_has("page_pin: tracking on,");
+}
+
+static bool debugging(void)
+{
+	return boot_log_has("page_pin: debug: ");
 }
 
 static uint64_t pagemap_of(void *addr)
@@ -153,24 +177,28 @@ static void *map_page(long ps, char fill)
 	return p;
 }
 
-/* The boot line states the mode that the command line asked for. */
+/*
+ * The boot line states the mode that the command line asked for; without
+ * page_pin=, it states one of the two.
+ */
 TEST(boot_option)
 {
 	const char *mode = cmdline_mode();
-	char *log, want[64];
-	int len;
+	bool on = !strcmp(mode, "on") || !strcmp(mode, "debug");
 
-	len = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
-	ASSERT_GT(len, 0);
-	log = calloc(1, len + 1);
-	ASSERT_NE(NULL, log);
-	ASSERT_GT(klogctl(3 /* SYSLOG_ACTION_READ_ALL */, log, len), 0);
-	snprintf(want, sizeof(want), "page_pin: tracking %s,",
-		 tracking() ? "on" : "off");
-	EXPECT_NE(NULL, strstr(log, want)) {
-		TH_LOG("page_pin=%s but the boot log lacks \"%s\"", mode, want);
+	if (!strcmp(mode, "none")) {
+		EXPECT_TRUE(boot_log_has("page_pin: tracking on,") ||
+			    boot_log_has("page_pin: tracking off,"));
+		TH_LOG("no page_pin= option: tracking %s by default",
+		       marks_pins() ? "on" : "off");
+		return;
 	}
-	free(log);
+	EXPECT_TRUE(boot_log_has(on ? "page_pin: tracking on," :
+				 "page_pin: tracking off,")) {
+		TH_LOG("page_pin=%s but the boot log says tracking %s", mode,
+		       marks_pins() ? "on" : "off");
+	}
+	EXPECT_EQ(!strcmp(mode, "debug"), debugging());
 }
 
 /*
@@ -195,11 +223,11 @@ static void pin_unpin_check(struct __test_metadata *_metadata, int gup_fd,
 	args.flags = flags;
 	ASSERT_EQ(0, ioctl(gup_fd, PIN_LONGTERM_TEST_START, &args));
 	EXPECT_TRUE(kpf(pfn, KPF_DMA_PINNED));
-	EXPECT_EQ(tracking(), kpf(pfn, KPF_PINNED_ONCE));
+	EXPECT_EQ(marks_pins(), kpf(pfn, KPF_PINNED_ONCE));
 
 	ASSERT_EQ(0, ioctl(gup_fd, PIN_LONGTERM_TEST_STOP));
 	EXPECT_FALSE(kpf(pfn, KPF_DMA_PINNED));
-	EXPECT_EQ(tracking(), kpf(pfn, KPF_PINNED_ONCE));
+	EXPECT_EQ(marks_pins(), kpf(pfn, KPF_PINNED_ONCE));
 
 	munmap(p, ps);
 	EXPECT_FALSE(kpf(pfn, KPF_PINNED_ONCE));
@@ -271,7 +299,7 @@ TEST_F(pin, many_refs_anon)
 	TH_LOG("page_pin=%s: never-pinned anon page with %d vmsplice refs reads as %s",
 	       cmdline_mode(), MANY_REFS,
 	       kpf(pfn, KPF_DMA_PINNED) ? "PINNED" : "not pinned");
-	EXPECT_EQ(!tracking(), kpf(pfn, KPF_DMA_PINNED));
+	EXPECT_EQ(!marks_pins(), kpf(pfn, KPF_DMA_PINNED));
 	EXPECT_FALSE(kpf(pfn, KPF_PINNED_ONCE));
 	close_pipes(pipes, npipes);
 	EXPECT_FALSE(kpf(pfn, KPF_DMA_PINNED));
@@ -317,7 +345,7 @@ TEST_F(pin, many_refs_anon_pageout)
 	TH_LOG("page_pin=%s: never-pinned anon page with %d vmsplice refs after MADV_PAGEOUT: %s",
 	       cmdline_mode(), MANY_REFS,
 	       swapped ? "swapped out" : "kept in memory");
-	EXPECT_EQ(tracking(), swapped);
+	EXPECT_EQ(marks_pins(), swapped);
 	close_pipes(pipes, npipes);
 	EXPECT_EQ(6, p[0]);
 	munmap(p, self->ps);
@@ -383,7 +411,7 @@ TEST_F(pin, many_refs_memfd)
 	TH_LOG("page_pin=%s: never-pinned memfd page mapped %d times reads as %s",
 	       cmdline_mode(), MANY_REFS,
 	       kpf(pfn, KPF_DMA_PINNED) ? "PINNED" : "not pinned");
-	EXPECT_EQ(!tracking(), kpf(pfn, KPF_DMA_PINNED));
+	EXPECT_EQ(!marks_pins(), kpf(pfn, KPF_DMA_PINNED));
 	EXPECT_FALSE(kpf(pfn, KPF_PINNED_ONCE));
 	for (i = 0; i < MANY_REFS; i++)
 		munmap(maps[i], self->ps);
@@ -444,7 +472,7 @@ TEST_F(pin, foll_get_never_marks)
 	char *p;
 	uint64_t pfn;
 
-	if (!tracking())
+	if (!marks_pins())
 		SKIP(return, "needs page_pin=on");
 	p = map_page(self->ps, 4);
 	ASSERT_NE(NULL, p);
@@ -556,7 +584,7 @@ TEST_F(pin, debug_finds_leak)
 	int len;
 	char *p;
 
-	if (strcmp(cmdline_mode(), "debug"))
+	if (!debugging())
 		SKIP(return, "needs page_pin=debug");
 	before = read_file(PAGE_PIN_DIR "counters");
 	ASSERT_NE(NULL, before);
