@@ -22,6 +22,14 @@ RESULTS = os.path.join(BUILD, 'results')
 RESULTS_DOC = os.path.join(ROOT, 'tools/testing/page_pin/RESULTS.md')
 
 
+def gate_row(suite, fails, t0, arch='-', mode='-'):
+    """A result row for a check that passes when fails is empty."""
+    return {'arch': arch, 'mode': mode, 'suite': suite,
+            'passed': int(not fails), 'failed': int(bool(fails)),
+            'skipped': 0, 'failures': fails,
+            'seconds': round(time.time() - t0)}
+
+
 def die(msg, code=1):
     """Print a message that names the problem and exit."""
     print(f'pp: error: {msg}', file=sys.stderr)

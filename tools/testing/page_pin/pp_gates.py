@@ -9,7 +9,8 @@ import re
 import subprocess
 import time
 
-from pp_common import BUILD, RESULTS, ROOT, SeriesError, TREE, git, log
+from pp_common import (BUILD, RESULTS, ROOT, SeriesError, TREE, gate_row,
+                       git, log)
 from pp_arches import ARCHES
 from pp_tree import (AM_TREE, BASE_TREE, SERIES_TREE, fresh_worktree, git_am,
                      overlay_files, series)
@@ -120,11 +121,7 @@ def page_ext_flags_gate():
                       f'non-atomic writes in the base: {base}')
     log(f'page_ext->flags: {len(bad)} non-atomic writes in the tree, '
         f'{len(base)} in the base')
-    return {'arch': '-', 'mode': '-',
-            'suite': 'page_ext->flags written atomically',
-            'passed': int(not fails), 'failed': int(bool(fails)),
-            'skipped': 0, 'failures': fails,
-            'seconds': round(time.time() - t0)}
+    return gate_row('page_ext->flags written atomically', fails, t0)
 
 
 def style_gates(patches):
@@ -246,13 +243,10 @@ def sparse_gate(arch):
                 ''.join(w + '\n' for w in added) +
                 'not built by the base config, so not compared:\n' +
                 ''.join(w + '\n' for w in uncompared))
-    ok = not added and rc == 0
     log(f'sparse {arch}: {len(objs)} objects, {len(added)} new warnings, '
         f'{len(uncompared)} not comparable')
-    return {'arch': arch, 'mode': '-', 'suite': 'sparse (C=2)',
-            'passed': int(ok), 'failed': int(not ok), 'skipped': 0,
-            'failures': added or ([] if ok else [f'make C=2 exited {rc}']),
-            'seconds': round(time.time() - t0)}
+    return gate_row('sparse (C=2)', added or (
+        [] if rc == 0 else [f'make C=2 exited {rc}']), t0, arch=arch)
 
 
 def bare_gate():
@@ -287,10 +281,8 @@ def am_gate(patches):
             fails.append(f'git am result differs from the series:\n{diff}')
     except SeriesError as e:
         fails.append(str(e))
-    return {'arch': '-', 'mode': '-', 'suite': f'git am ({len(patches) - 1} '
-            'patches onto the base)', 'passed': int(not fails),
-            'failed': int(bool(fails)), 'skipped': 0, 'failures': fails,
-            'seconds': round(time.time() - t0)}
+    return gate_row(f'git am ({len(patches) - 1} patches onto the base)',
+                    fails, t0)
 
 
 def kconfig_symbols(commit):
@@ -343,12 +335,8 @@ def coherence_gate(patches):
                          f'{sorted(documented or [])}, parsed '
                          f'{sorted(parsed or [])}')
     log(f'series coherence: {len(fails)} problems in {len(commits)} patches')
-    return {'arch': '-', 'mode': '-',
-            'suite': f'series: symbols and page_pin= values exist at each '
-                     f'patch ({len(commits)} patches)',
-            'passed': int(not fails), 'failed': int(bool(fails)),
-            'skipped': 0, 'failures': fails,
-            'seconds': round(time.time() - t0)}
+    return gate_row(f'series: symbols and page_pin= values exist at each '
+                    f'patch ({len(commits)} patches)', fails, t0)
 
 
 def bisect_gate(patches):
@@ -388,8 +376,5 @@ def bisect_gate(patches):
                   for k, v in requested([frag] + extra).items()
                   if have.get(k, 'n') != v]
         git('checkout', '-q', '--detach', commits[-1], tree=SERIES_TREE)
-    return {'arch': 'x86_64', 'mode': '-',
-            'suite': f'bisect: build after each patch ({built} builds)',
-            'passed': int(not fails), 'failed': int(bool(fails)),
-            'skipped': 0, 'failures': fails,
-            'seconds': round(time.time() - t0)}
+    return gate_row(f'bisect: build after each patch ({built} builds)',
+                    fails, t0, arch='x86_64')

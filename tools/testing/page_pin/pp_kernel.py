@@ -10,7 +10,8 @@ import shutil
 import subprocess
 import time
 
-from pp_common import BUILD, RESULTS, ROOT, TREE, die, log, progress, sh
+from pp_common import (BUILD, RESULTS, ROOT, TREE, die, gate_row, log,
+                       progress, sh)
 from pp_arches import ARCHES, parse_arches
 from pp_tree import ensure_base_tree
 
@@ -226,10 +227,7 @@ def nopin_row(arch):
             fails.append(f'{arch}: CONFIG_PAGE_PIN=n does not build: {e}')
     BUILD_SECONDS.append(time.time() - t0)
     log(f'{arch}-nopin: {"builds" if not fails else fails}')
-    return {'arch': arch, 'mode': '-', 'suite': 'build with CONFIG_PAGE_PIN=n',
-            'passed': int(not fails), 'failed': int(bool(fails)),
-            'skipped': 0, 'failures': fails,
-            'seconds': round(time.time() - t0)}
+    return gate_row('build with CONFIG_PAGE_PIN=n', fails, t0, arch=arch)
 
 
 def modlink_row(arch):
