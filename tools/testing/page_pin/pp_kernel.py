@@ -103,13 +103,14 @@ def configure(arch, out, src=TREE, extra=(), frags=None, allno=False):
 BUILD_SECONDS = []
 
 
-def build_estimate(arch):
+def build_estimate(arch, minutes=None):
     """What a kernel build of arch is expected to take on 2 cores."""
-    return (f'about {ARCHES[arch]["cold_build_min"]} min on 2 cores with an '
-            'empty ccache, a minute or less when up to date')
+    return (f'about {minutes or ARCHES[arch]["cold_build_min"]} min on 2 '
+            'cores with an empty ccache, a minute or less when up to date')
 
 
-def build(arch, out=None, src=TREE, extra=(), frags=None, allno=False):
+def build(arch, out=None, src=TREE, extra=(), frags=None, allno=False,
+          minutes=None):
     """Build a kernel of arch in out (build/<arch>); see configure()."""
     out = out or os.path.join(BUILD, arch)
     t0 = time.time()
@@ -120,7 +121,8 @@ def build(arch, out=None, src=TREE, extra=(), frags=None, allno=False):
     if read_config(os.path.join(out, '.config')).get('CONFIG_MODULES') == 'y':
         targets.append('modules')
     with progress(f'building the {arch} kernel in '
-                  f'{os.path.relpath(out, ROOT)}', build_estimate(arch)):
+                  f'{os.path.relpath(out, ROOT)}',
+                  build_estimate(arch, minutes)):
         kmake(arch, out, *targets, src=src)
     dt = time.time() - t0
     BUILD_SECONDS.append(dt)
@@ -143,7 +145,8 @@ def base_dir(arch):
     return os.path.join(BUILD, f'{arch.removesuffix("-pext")}-base')
 
 
-def build_base_kernel(arch, out=None, extra=(), frags=None, allno=False):
+def build_base_kernel(arch, out=None, extra=(), frags=None, allno=False,
+                      minutes=None):
     """The unpatched base with the same fragments, minus page_pin."""
     out = out or base_dir(arch)
     base = ensure_base_tree()
@@ -170,7 +173,8 @@ def build_base_kernel(arch, out=None, extra=(), frags=None, allno=False):
     if res.returncode:
         die(f'{arch}-base: merge_config.sh failed\n{res.stderr[-2000:]}')
     with progress(f'building the unpatched {arch} base kernel in '
-                  f'{os.path.relpath(out, ROOT)}', build_estimate(arch)):
+                  f'{os.path.relpath(out, ROOT)}',
+                  build_estimate(arch, minutes)):
         kmake(arch, out, os.path.basename(a['image']), src=base)
     BUILD_SECONDS.append(time.time() - t0)
     log(f'{arch}: base kernel built in {time.time() - t0:.0f} s')
@@ -188,11 +192,10 @@ RUN_BUILD_MIN = 2
 def build_run_kernel(base=False):
     """make run's patched (or unpatched base) x86_64 kernel."""
     frags = [os.path.join(TREE, RUN_CONFIG)]
-    if base:
-        return build_base_kernel('x86_64', os.path.join(
-            BUILD, 'run-x86_64-base'), frags=frags, allno=True)
-    return build('x86_64', os.path.join(BUILD, 'run-x86_64'), frags=frags,
-                 allno=True)
+    out = os.path.join(BUILD, 'run-x86_64' + ('-base' if base else ''))
+    builder = build_base_kernel if base else build
+    return builder('x86_64', out, frags=frags, allno=True,
+                   minutes=RUN_BUILD_MIN)
 
 
 def nopin_row(arch):
@@ -221,7 +224,7 @@ def nopin_row(arch):
         try:
             with progress(f'building {arch} with CONFIG_PAGE_PIN=n in '
                           f'{os.path.relpath(out, ROOT)}',
-                          build_estimate(arch)):
+                          build_estimate(arch, 3)):
                 kmake(arch, out, 'vmlinux')
         except subprocess.CalledProcessError as e:
             fails.append(f'{arch}: CONFIG_PAGE_PIN=n does not build: {e}')
