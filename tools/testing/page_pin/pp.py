@@ -41,7 +41,7 @@ from pp_gates import (am_gate, bare_gate, bisect_gate, coherence_gate,
                       page_ext_flags_gate, sparse_gate, style_gates)
 from pp_cocci import (cmd_cocci_drivers, cmd_cocci_report, cocci_drivers_row,
                       run_cocci_checks)
-from pp_results import cmd_readme, record_time, write_table
+from pp_results import cmd_readme, commit_id, record_time, write_table
 from pp_demo import cmd_run
 from pp_mutants import mutant_gate
 from pp_sanitizers import sanitizer_gate
@@ -83,7 +83,7 @@ def cmd_check(args):
     full = '--full' in args
     args = [a for a in args if a != '--full']
     arches = parse_arches(args)
-    t0 = time.time()
+    t0, commit = time.time(), commit_id()
     cmd_tree()
     harness = harness_row()
     try:
@@ -150,7 +150,7 @@ def cmd_check(args):
     log(f'check took {time.time() - t0:.0f} s')
     record_time(f'make check{"-full" if full else ""} ARCHES='
                 f'{" ".join(arches)}', time.time() - t0, sum(BUILD_SECONDS),
-                f'{passed} passed, {failed} failed, {skipped} skipped')
+                f'{passed} passed, {failed} failed, {skipped} skipped', commit)
     print(f'{passed} passed, {failed} failed, {skipped} skipped')
     return 1 if failed else 0
 

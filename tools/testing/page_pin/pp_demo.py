@@ -25,7 +25,7 @@ from pp_kernel import (BUILD_SECONDS, RUN_BUILD_MIN, RUN_CONFIG,
                        build_run_kernel)
 from pp_guest import boot, build_userspace, make_initramfs
 from pp_parser import splats
-from pp_results import record_time
+from pp_results import commit_id, record_time
 
 ARCH = 'x86_64'
 REFS = 1100
@@ -134,7 +134,7 @@ READING = (
 
 def cmd_run(_args):
     """make run: build two x86_64 kernels, boot three times, summarize."""
-    t0 = time.time()
+    t0, commit = time.time(), commit_id()
     log(f'make run: two small {ARCH} kernels (patched and unpatched base, '
         f'{os.path.basename(RUN_CONFIG)}), then three boots of about a '
         f'minute each; about {2 * RUN_BUILD_MIN + 3} min on 2 cores with an '
@@ -154,5 +154,5 @@ def cmd_run(_args):
         f'{os.path.relpath(os.path.join(RESULTS, "run.md"), ROOT)}')
     record_time('make run', time.time() - t0, sum(BUILD_SECONDS),
                 'as expected' if not problems else
-                f'{len(problems)} not as expected')
+                f'{len(problems)} not as expected', commit)
     return 1 if problems else 0

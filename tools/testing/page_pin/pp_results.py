@@ -52,8 +52,9 @@ def commit_id():
     return head + ('-dirty' if dirty else '')
 
 
-def record_time(command, seconds, build_seconds, result):
-    """Append one measured run to build/results/times.tsv."""
+def record_time(command, seconds, build_seconds, result, commit):
+    """Append one measured run of commit (commit_id() when it started) to
+    build/results/times.tsv."""
     os.makedirs(RESULTS, exist_ok=True)
     new = not os.path.exists(TIMES)
     ccache = 'off' if os.environ.get('CCACHE_DISABLE') == '1' else 'on'
@@ -62,7 +63,7 @@ def record_time(command, seconds, build_seconds, result):
             f.write('\t'.join(TIMES_HEAD.split()) + '\n')
         f.write('\t'.join([time.strftime('%Y-%m-%d %H:%M', time.gmtime()),
                            command, str(round(seconds)),
-                           str(round(build_seconds)), ccache, commit_id(),
+                           str(round(build_seconds)), ccache, commit,
                            result]) + '\n')
 
 

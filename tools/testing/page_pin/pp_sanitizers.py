@@ -22,7 +22,7 @@ from pp_parser import (SPLAT_RE, count_cases, judge_kunit, judge_selftests,
 from pp_arches import ARCHES, kunit_skip_budget, pin_test_skip_budget
 from pp_suites import UPSTREAM_TESTS
 
-SANITIZERS = (('x86_64', 'kasan'), ('arm', 'kasan'), ('x86_64', 'kcsan'))
+SANITIZERS = (('x86_64', 'kasan'), ('x86_64', 'kcsan'), ('arm', 'kasan'))
 SAN_MODES = ('on', 'debug')
 # A report is ours if any line of it names one of these.
 OURS_RE = re.compile(r'page_pin|gup|page_ext|pin_user_page|unpin_user|'
