@@ -31,6 +31,10 @@ OURS_RE = re.compile(r'page_pin|gup|page_ext|pin_user_page|unpin_user|'
 END_RE = re.compile(r'^(=+|---\[ end trace [0-9a-f]+ \]---)$')
 # Sanitizer boots are slower: KASAN about 2x, KCSAN more.
 TIMEOUT = 1800
+# What a boot with the sanitizer really on prints ("KernelAddressSanitizer"
+# on x86, "Kernel address sanitizer" on arm).
+ACTIVE = {'kasan': r'kasan: Kernel ?[Aa]ddress ?[Ss]anitizer initialized',
+          'kcsan': r'kcsan: enabled early'}
 
 
 def reports(text):
@@ -60,6 +64,7 @@ def title_of(line):
 
 
 def san_boot(arch, kernel, mode, suite, label, commands=()):
+    # pylint: disable=too-many-arguments,too-many-locals
     """One boot; returns (row, [(title, ours)])."""
     name = f'{suite}-{arch}-{label}'
     logfile = os.path.join(RESULTS, name + '.log')
@@ -93,6 +98,9 @@ def san_boot(arch, kernel, mode, suite, label, commands=()):
     if mode == 'base':
         # The unpatched kernel only shows which reports are upstream's.
         problems = []
+    san = label.split('-')[0]
+    if not re.search(ACTIVE[san], text):
+        problems.append(f'the boot does not match "{ACTIVE[san]}"')
     problems += [f'page_pin-related report: {t}' for t, ours in seen
                  if ours and mode != 'base']
     if problems:
