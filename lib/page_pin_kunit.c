@@ -505,7 +505,12 @@ static void run_stress(struct kunit *test, bool broken)
 		   num_online_cpus());
 	KUNIT_EXPECT_EQ(test, s->errors, 0);
 	KUNIT_EXPECT_GT(test, checks, 0);
-	if (!broken)
+	/*
+	 * With one CPU the checker runs only when a worker yields, which may
+	 * never be while it holds its pin: there the real-function checks
+	 * are taken as they come.
+	 */
+	if (!broken && num_online_cpus() > 1)
 		KUNIT_EXPECT_GT(test, real_checks, 0);
 	if (broken)
 		KUNIT_EXPECT_GT_MSG(test, bad, 0,

@@ -202,33 +202,42 @@ TEST(boot_option)
 }
 
 /*
- * Pin one fresh page with the given gup_test flags: it reads as pinned, and
- * after the unpin only the sticky mark is left, until the page is freed.
+ * Pin the mapped page at @p with the given gup_test flags: it reads as
+ * pinned, and after the unpin only the sticky mark is left.  Its pfn goes
+ * to @pfn, so that the caller can check that freeing it clears the mark.
  */
-static void pin_unpin_check(struct __test_metadata *_metadata, int gup_fd,
-			    long ps, unsigned int flags)
+static void pin_unpin_marks(struct __test_metadata *_metadata, int gup_fd,
+			    char *p, long ps, unsigned int flags,
+			    uint64_t *pfn)
 {
 	struct pin_longterm_test args = {};
-	char *p = map_page(ps, 1);
-	uint64_t pfn;
 
-	ASSERT_NE(NULL, p);
-	pfn = pfn_of(p);
-	ASSERT_NE(0, pfn);
-	EXPECT_FALSE(kpf(pfn, KPF_DMA_PINNED));
-	EXPECT_FALSE(kpf(pfn, KPF_PINNED_ONCE));
+	*pfn = pfn_of(p);
+	ASSERT_NE(0, *pfn);
+	EXPECT_FALSE(kpf(*pfn, KPF_DMA_PINNED));
+	EXPECT_FALSE(kpf(*pfn, KPF_PINNED_ONCE));
 
 	args.addr = (uintptr_t)p;
 	args.size = ps;
 	args.flags = flags;
 	ASSERT_EQ(0, ioctl(gup_fd, PIN_LONGTERM_TEST_START, &args));
-	EXPECT_TRUE(kpf(pfn, KPF_DMA_PINNED));
-	EXPECT_EQ(marks_pins(), kpf(pfn, KPF_PINNED_ONCE));
+	EXPECT_TRUE(kpf(*pfn, KPF_DMA_PINNED));
+	EXPECT_EQ(marks_pins(), kpf(*pfn, KPF_PINNED_ONCE));
 
 	ASSERT_EQ(0, ioctl(gup_fd, PIN_LONGTERM_TEST_STOP));
-	EXPECT_FALSE(kpf(pfn, KPF_DMA_PINNED));
-	EXPECT_EQ(marks_pins(), kpf(pfn, KPF_PINNED_ONCE));
+	EXPECT_FALSE(kpf(*pfn, KPF_DMA_PINNED));
+	EXPECT_EQ(marks_pins(), kpf(*pfn, KPF_PINNED_ONCE));
+}
 
+/* A fresh anonymous page; freeing it at munmap() clears the mark. */
+static void pin_unpin_check(struct __test_metadata *_metadata, int gup_fd,
+			    long ps, unsigned int flags)
+{
+	char *p = map_page(ps, 1);
+	uint64_t pfn;
+
+	ASSERT_NE(NULL, p);
+	pin_unpin_marks(_metadata, gup_fd, p, ps, flags, &pfn);
 	munmap(p, ps);
 	EXPECT_FALSE(kpf(pfn, KPF_PINNED_ONCE));
 }
@@ -245,6 +254,28 @@ TEST_F(pin, fast_pin_anon)
 	pin_unpin_check(_metadata, self->gup_fd, self->ps,
 			PIN_LONGTERM_TEST_FLAG_USE_WRITE |
 			PIN_LONGTERM_TEST_FLAG_USE_FAST);
+}
+
+/*
+ * A shmem (memfd) page, mapped shared: the mark works the same on page
+ * cache, and it is cleared when the last reference goes with the file.
+ */
+TEST_F(pin, shmem_pin)
+{
+	int fd = memfd_create("page_pin_shmem", 0);
+	uint64_t pfn;
+	char *p;
+
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, ftruncate(fd, self->ps));
+	p = mmap(NULL, self->ps, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	p[0] = 7;
+	pin_unpin_marks(_metadata, self->gup_fd, p, self->ps,
+			PIN_LONGTERM_TEST_FLAG_USE_WRITE, &pfn);
+	munmap(p, self->ps);
+	close(fd);
+	EXPECT_FALSE(kpf(pfn, KPF_PINNED_ONCE));
 }
 
 #define SPLICE_PIPES	((MANY_REFS + 255) / 256)
