@@ -75,6 +75,14 @@ def judge_selftests(text, mode, arch='m68k', status='ok'):
         text, status, cases, mode, ARCHES[arch]['backend'], budgets)
 
 
+def assert_green(test, name, text, counts, problems, min_passed):
+    """A recorded good boot must be judged green on every count."""
+    test.assertEqual(problems, [], name)
+    test.assertEqual(counts['failed'], 0, name)
+    test.assertGreater(counts['passed'], min_passed, name)
+    test.assertEqual(boot_failures(name, text, problems), 0, name)
+
+
 def boot_failures(name, text, problems):
     """judge_boot()'s verdict, with its console dump kept quiet."""
     counts = {'passed': 0, 'failed': 0, 'skipped': 0, 'failures': []}
@@ -97,11 +105,8 @@ class KunitJudgeTest(unittest.TestCase):
                                   'x86_64'),
                                  ('kunit-m68k-off.log', 'off', 'm68k')):
             text = recorded(name)
-            counts, problems = judge_kunit(text, mode, arch)
-            self.assertEqual(problems, [], name)
-            self.assertEqual(counts['failed'], 0, name)
-            self.assertGreater(counts['passed'], 50, name)
-            self.assertEqual(boot_failures(name, text, problems), 0, name)
+            assert_green(self, name, text, *judge_kunit(text, mode, arch),
+                         50)
 
     def test_truncated_boot(self):
         lines = recorded('kunit-x86_64-on.log').splitlines()
@@ -163,11 +168,7 @@ class SelftestJudgeTest(unittest.TestCase):
         for name, mode in (('selftest-m68k-on.log', 'on'),
                            ('selftest-m68k-debug.log', 'debug')):
             text = recorded(name)
-            counts, problems = judge_selftests(text, mode)
-            self.assertEqual(problems, [], name)
-            self.assertEqual(counts['failed'], 0, name)
-            self.assertGreater(counts['passed'], 40, name)
-            self.assertEqual(boot_failures(name, text, problems), 0, name)
+            assert_green(self, name, text, *judge_selftests(text, mode), 40)
 
     def test_truncated_boot(self):
         lines = recorded('selftest-m68k-on.log').splitlines()
