@@ -1,28 +1,41 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/// Convert get_user_pages*() call sites whose pages are used for DMA
-/// (dma_map_*, scatterlists, bios, RDMA) and released with put_page()
-/// or release_pages() to pin_user_pages*() and unpin_user_page*(), see
-/// Documentation/core-api/pin_user_pages.rst.
+/// Convert get_user_pages*() call sites whose pages are used for DMA, or
+/// written through the CPU and dirtied (case 5 of
+/// Documentation/core-api/pin_user_pages.rst), and released with
+/// put_page(), release_pages() or the 5.2-5.5 put_user_page*() API, to
+/// pin_user_pages*() and unpin_user_page*().
 ///
-/// The conversion is all or nothing per function: a get_user_pages*()
-/// call is converted only when every release of its pages is visible in
-/// the same function and is converted together with it.  Any release
-/// that cannot be attributed to the pinned pages, any escape of the pages
-/// (stored in a struct or a global, returned, handed to a function that
-/// is not a known DMA/scatterlist/CPU-access helper, given to a bio that
-/// is submitted asynchronously) and any CPU-only user (kmap(),
-/// page_address(), copy_*()) vetoes the conversion of every
-/// get_user_pages*() call in that function.  MODE=report lists every call
-/// site with its verdict and the reason it is kept.
+/// Ownership is followed through the whole file: from the pages argument
+/// through local aliases, structure fields (by field name, in every
+/// function of the file), array arguments of the file's own functions,
+/// their return values, scatterlists, sg_tables and bios, memcpy() of the
+/// page pointers and for_each_sg() iterators.  A get site is converted
+/// together with every release of its pages, or nothing is converted.
+/// It is kept when a release cannot be converted or matched, when pages
+/// from elsewhere (alloc_page(), virt_to_page(), ...) share a holder, when
+/// the pages reach a function that is not in the file and not a known
+/// DMA, scatterlist or CPU helper, or pass through a function that is not
+/// static (named in the verdict: [extern-release foo], [extern-caller
+/// foo]), when an extra get_page() is taken, and when a get site in the
+/// same function is kept.  Dirty + put loops are folded into
+/// unpin_user_pages_dirty_lock().  Older call shapes (tsk/mm, write/force,
+/// a NULL vmas, get_user_pages_longterm()) are rewritten to the 6.12 API;
+/// a non-NULL vmas, get_user_pages_locked(), __get_user_pages_fast() and
+/// get_user_pages_fast_only() have no pin counterpart and are reported.
+/// MODE=report gives every get call site a verdict: [convert] with the
+/// release sites it pairs, or keep with the reason, [cpu-read-only] for a
+/// read-only CPU user, [unknown-user] when no user was recognised.
 ///
-/// Known limitations: releases in other functions are never matched, so
-/// pages kept in driver structures and released in a teardown path are
-/// reported, not converted; gup_flags built in a caller that contain
-/// FOLL_GET are not seen.
+/// Limits: one file at a time; a structure field is identified by its
+/// name only; releases in other files, or through function pointers,
+/// macros or functions outside the file, are not seen (a field released
+/// only elsewhere gives [no-release]); gup_flags built in a caller that
+/// contain FOLL_GET are not seen.
 ///
 // Confidence: Moderate
 // Comments: verdicts are printed as [tag] in report and org mode
 // Options: --no-includes --include-headers
+// Requires: 1.0.8
 // Keywords: get_user_pages, pin_user_pages, FOLL_PIN, put_page
 
 virtual patch
@@ -34,159 +47,149 @@ virtual report
 @@
 import re
 
-GUP_ARGS = {
-	# name: (number of arguments, index of gup_flags, index of pages)
-	'get_user_pages': (4, 2, 3),
-	'get_user_pages_fast': (4, 2, 3),
-	'get_user_pages_unlocked': (4, 3, 2),
-	'get_user_pages_remote': (6, 3, 4),
-}
+# The get_user_pages*() family, 6.12 and older shapes.  gup_shape() says,
+# for one call, where its pages are and what it becomes.
+GUP_NAMES = ('get_user_pages', 'get_user_pages_fast', 'get_user_pages_unlocked',
+	     'get_user_pages_remote', 'get_user_pages_locked',
+	     'get_user_pages_longterm', '__get_user_pages_fast',
+	     'get_user_pages_fast_only')
 
-# Calls that put user pages into a DMA-capable container: the first
-# argument is the container (scatterlist, sg_table, bio).
+# Releases that become unpin_user_page*(); any other page release of the
+# pinned pages vetoes their conversion.
+CONV_RELEASES = frozenset([
+	'put_page', 'release_pages', 'page_cache_release', 'put_user_page',
+	'put_user_pages', 'put_user_pages_dirty_lock', 'put_user_pages_dirty',
+])
+RELEASES = CONV_RELEASES | frozenset([
+	'folio_put', 'folios_put', 'folio_put_refs', '__folio_put',
+	'unpin_user_page', 'unpin_user_pages', 'unpin_user_pages_dirty_lock',
+	'unpin_user_page_range_dirty_lock', 'unpin_folio', 'unpin_folios',
+	'unpin_user_folio', '__free_page', '__free_pages', 'free_page',
+	'put_page_testzero', 'page_ref_dec', 'page_ref_sub',
+	'bio_release_pages', 'put_pages_list',
+])
+# Extra references: a later put_page() may drop one of these, not the pin.
+EXTRA_REFS = frozenset(['get_page', 'folio_get', 'page_ref_inc',
+			'page_ref_add', 'try_get_page', 'page_cache_get'])
+# Pages that do not come from get_user_pages*().
+PAGE_SOURCES = frozenset([
+	'alloc_page', 'alloc_pages', 'alloc_pages_node', '__alloc_pages',
+	'alloc_page_vma', 'virt_to_page', 'vmalloc_to_page', 'pfn_to_page',
+	'phys_to_page', 'kmap_to_page', 'find_get_page', 'find_lock_page',
+	'grab_cache_page', 'read_mapping_page', 'dma_alloc_pages',
+	'__page_cache_alloc', 'page_cache_alloc', 'shmem_read_mapping_page',
+	'ZERO_PAGE',
+])
+# Functions that put pages into a DMA container (first argument).
 CONTAINER_SINKS = frozenset([
 	'sg_set_page', 'sg_alloc_table_from_pages',
 	'sg_alloc_table_from_pages_segment', '__sg_alloc_table_from_pages',
 	'sg_alloc_append_table_from_pages', 'bio_add_page', '__bio_add_page',
 	'bio_add_pc_page', 'bio_add_hw_page', 'bio_add_zone_append_page',
 ])
-
-DMA_SINKS = CONTAINER_SINKS | frozenset([
+# Users that hand the memory to a device (or a hypervisor) by address.
+DMA_USERS = CONTAINER_SINKS | frozenset([
 	'dma_map_page', 'dma_map_page_attrs', 'dma_map_sg', 'dma_map_sg_attrs',
-	'dma_map_sgtable', 'pci_map_page', 'pci_map_sg', 'page_to_phys',
+	'dma_map_sgtable', 'dma_map_single', 'dma_map_single_attrs',
+	'pci_map_page', 'pci_map_sg', 'pci_map_single', 'page_to_phys',
+	'page_to_pfn', 'virt_to_phys', '__pa', 'virt_to_bus', 'sg_phys',
 	'ib_dma_map_page', 'ib_dma_map_sg', 'ib_dma_map_sg_attrs',
 	'ib_dma_map_sgtable_attrs', 'iommu_map', 'iommu_map_sg',
+	'page_to_dma', 'dma_map_resource', 'remap_pfn_range',
 ])
-
-def is_dma_sink(f):
-	return f in DMA_SINKS or f.startswith('ib_')
-
-# Functions that may see the pages (or their container) without the pages
-# escaping from the function.
-CONTAINER_OK = frozenset([
+DIRTY = frozenset(['set_page_dirty', 'set_page_dirty_lock', 'SetPageDirty',
+		   'folio_mark_dirty'])
+CPU_USERS = frozenset([
+	'kmap', 'kmap_atomic', 'kmap_local_page', 'page_address',
+	'lowmem_page_address', 'vmap', 'memcpy_to_page', 'memcpy_from_page',
+	'memcpy_page', 'memzero_page', 'copy_page', 'copy_highpage',
+	'clear_highpage', 'copy_to_user_page', 'copy_from_user_page',
+	'flush_dcache_page', 'kmap_to_page', 'zero_user', 'zero_user_segment',
+	'copy_page_to_iter', 'copy_page_from_iter',
+])
+# Functions that may see the pages or their container without keeping or
+# releasing them.
+HARMLESS = frozenset([
 	'dma_unmap_page', 'dma_unmap_page_attrs', 'dma_unmap_sg',
-	'dma_unmap_sg_attrs', 'dma_unmap_sgtable', 'dma_sync_sg_for_cpu',
-	'dma_sync_sg_for_device', 'dma_sync_sgtable_for_cpu',
-	'dma_sync_sgtable_for_device', 'sg_free_table', 'sg_free_append_table',
-	'sg_next', 'sg_page', 'sg_dma_address', 'sg_dma_len', 'sg_init_table',
-	'sg_mark_end', 'sg_nents', 'sg_nents_for_len', 'sg_virt', 'sg_phys',
-	'sg_alloc_table', 'bio_put', 'bio_init', 'bio_uninit', 'bio_reset',
-	'bio_set_dev',
+	'dma_unmap_sg_attrs', 'dma_unmap_sgtable', 'dma_unmap_single',
+	'pci_unmap_page', 'pci_unmap_sg', 'pci_unmap_single',
+	'dma_sync_sg_for_cpu', 'dma_sync_sg_for_device',
+	'dma_sync_sgtable_for_cpu', 'dma_sync_sgtable_for_device',
+	'pci_dma_sync_sg_for_cpu', 'pci_dma_sync_sg_for_device',
+	'ib_dma_unmap_sg', 'ib_dma_unmap_page', 'sg_free_table',
+	'sg_free_append_table', 'sg_next', 'sg_page', 'sg_dma_address',
+	'sg_dma_len', 'sg_init_table', 'sg_mark_end', 'sg_nents',
+	'sg_nents_for_len', 'sg_virt', 'sg_alloc_table', 'sg_init_one',
+	'bio_put', 'bio_init', 'bio_uninit', 'bio_reset', 'bio_set_dev',
 	'submit_bio_wait', 'bio_alloc', 'bio_kmalloc', 'bio_endio',
-])
-
-CPU_OK = frozenset([
-	'kmap', 'kunmap', 'kmap_atomic', 'kunmap_atomic', 'kmap_local_page',
-	'kunmap_local', 'page_address', 'lowmem_page_address', 'vmap', 'vunmap',
-	'flush_dcache_page', 'flush_kernel_dcache_page', 'memcpy_to_page',
-	'memcpy_from_page', 'memcpy_page', 'memzero_page', 'copy_page',
-	'copy_highpage', 'clear_highpage', 'page_to_pfn', 'page_to_nid',
-	'page_folio', 'page_count', 'page_mapcount', 'nth_page', 'memcpy',
-	'memset', 'memcmp', 'kfree', 'kvfree', 'vfree', 'sizeof', 'ARRAY_SIZE',
+	'kunmap', 'kunmap_atomic', 'kunmap_local', 'vunmap', 'page_to_nid',
+	'page_folio', 'page_count', 'page_mapcount', 'nth_page', 'memcmp',
+	'kfree', 'kvfree', 'vfree', 'free_pages_exact', 'sizeof', 'ARRAY_SIZE',
 	'likely', 'unlikely', 'IS_ERR', 'IS_ERR_OR_NULL', 'PTR_ERR', 'min',
 	'max', 'min_t', 'max_t', 'array_size', 'struct_size', 'printk',
-	'set_page_dirty', 'set_page_dirty_lock', 'SetPageDirty', 'BUG_ON',
-	'offset_in_page', 'page_size', 'page_ref_count', 'compound_head', 'is_zone_device_page',
-])
+	'offset_in_page', 'page_size', 'page_ref_count', 'compound_head',
+	'is_zone_device_page', 'memset', 'kmemleak_ignore', 'BUG_ON',
+	'WARN_ON', 'WARN_ON_ONCE', 'put_user_pages', 'PageHighMem',
+	'PageReserved', 'PageCompound', 'PageLocked', 'lock_page',
+	'unlock_page', 'trylock_page', 'PageAnon', 'PageSwapBacked',
+	'wait_on_page_writeback', 'folio_wait_writeback',
+]) | CPU_USERS | DIRTY
+# memcpy(dst, src, n) of page pointers copies the ownership.
+COPIES = frozenset(['memcpy', 'memmove'])
+# Calls that hand back (part of) what they are given.
+UNWRAP = frozenset(['sg_page', 'nth_page', 'compound_head', 'page_folio'])
+# sg_table members: sgt->sgl is the table's pages.
+SUBFIELDS = frozenset(['sgl', 'nents', 'orig_nents'])
+SCALAR = re.compile(r'^(const\s+|volatile\s+)*(unsigned|signed|int|long|short|'
+		    r'char|bool|_Bool|size_t|ssize_t|[us](8|16|32|64)|__[us]'
+		    r'(8|16|32|64)|u?int(8|16|32|64)_t|dma_addr_t|phys_addr_t|'
+		    r'resource_size_t|loff_t|off_t|pgoff_t|gfp_t|enum\b|'
+		    r'atomic_t|spinlock_t|struct mutex\b)[^*]*$')
 
-def is_harmless(f):
-	return (f in CPU_OK or f in CONTAINER_OK or f in GUP_ARGS or
-		re.match(r'^(Page[A-Z]\w*|pr_\w+|dev_(err|warn|info|dbg|notice)\w*|'
-			 r'WARN\w*|trace_\w+)$', f) is not None)
 
-# Everything that drops a page reference.  Only put_page() and
-# release_pages() are converted; any other one in a function with a
-# get_user_pages*() call vetoes the conversion.
-RELEASES = frozenset([
-	'put_page', 'release_pages', 'folio_put', 'folios_put', 'folio_put_refs',
-	'put_user_page', 'put_user_pages', 'put_user_pages_dirty_lock',
-	'unpin_user_page', 'unpin_user_pages', 'unpin_user_pages_dirty_lock',
-	'unpin_user_page_range_dirty_lock', 'unpin_folio', 'unpin_folios',
-	'__free_page', '__free_pages', 'page_cache_release', 'put_page_testzero',
-	'page_ref_dec', 'page_ref_sub', 'bio_release_pages', 'put_pages_list',
-	'__folio_put',
-])
-
-# Per-file state.  spatch re-parses a file after every rule that changed
-# it, under a temporary name and with shifted line numbers, so nothing here
-# is keyed by file name or line once the patch rules have started: a
-# function is approved as a whole, and in an approved function every
-# put_page()/release_pages() is, by construction, one of the converted
-# releases (any other release vetoes the function).
 def reset(fname):
+	"""Forget everything: a new file starts."""
 	global CUR, SITES, CALLS, ASSIGNS, RETURNS, ITERS, DECLS, PARAMS
-	global FUNCS, DONE, APPROVED, VERDICT
+	global FUNCS, STATIC, TYPES, DONE, VERDICT, APPROVED, GET_FNS
 	CUR = fname
-	SITES = {}	# fn -> [site]
-	CALLS = {}	# fn -> [(callee, [args], key)]
+	SITES = []	# [site]
+	CALLS = {}	# fn -> [(callee, [args], line)]
 	ASSIGNS = {}	# fn -> [(lhs, rhs)]
 	RETURNS = {}	# fn -> [expr]
 	ITERS = {}	# fn -> [(iterator, [args])]
 	DECLS = {}	# fn -> set(local variable names)
-	PARAMS = {}	# fn -> set(parameter names)
+	PARAMS = {}	# fn -> [(line, column, name)]
 	FUNCS = {}	# fn -> number of definitions (#ifdef variants)
-	DONE = False	# analysis done
-	APPROVED = set()	# functions to convert
-	VERDICT = {}	# key of gup call -> message
+	STATIC = set()	# static functions
+	TYPES = {}	# (fn, name) -> type of a local or parameter
+	DONE = False
+	VERDICT = {}	# (line, column) of a get call -> message
+	APPROVED = set()	# (fn, callee, args) of the calls to convert
+	GET_FNS = set()	# functions whose get calls are converted
+
 
 reset(None)
 
-def key(p):
-	"""Identity of a call in the original (unpatched) file."""
-	return (p.line, p.column)
 
 def fkey(p):
 	return p.current_element
 
+
 def add(d, k, v):
 	d.setdefault(k, []).append(v)
 
+
+def norm(s):
+	return re.sub(r'\s+', '', str(s))
+
+
+def call_key(fn, callee, args):
+	return (fn, str(callee), norm(','.join(args)))
+
+
 def toks(s):
-	return re.findall(r'->|[A-Za-z_]\w*|\S', s)
+	return re.findall(r'->|[A-Za-z_]\w*|\d\w*|\S', s)
 
-# nested calls that hand back the page they are given
-PASS_THROUGH = frozenset(['nth_page', 'compound_head', 'page_folio', 'sg_page'])
-
-def drop_calls(s):
-	"""Replace nested calls (and sizeof) by a placeholder: each call is
-	checked on its own, and sizeof() does not touch the pages."""
-	out, i = '', 0
-	for m in re.finditer(r'\b([A-Za-z_]\w*)\s*\(', s):
-		if m.start() < i or m.group(1) in PASS_THROUGH:
-			continue
-		d, j = 0, m.end() - 1
-		while j < len(s):
-			if s[j] == '(':
-				d += 1
-			elif s[j] == ')':
-				d -= 1
-				if d == 0:
-					break
-			j += 1
-		out += s[i:m.start()] + ' 0 '
-		i = j + 1
-	return out + s[i:]
-
-def mentions(s, names):
-	"""Identifiers of s in names that are not struct member names."""
-	t = toks(drop_calls(s))
-	found = []
-	for i, x in enumerate(t):
-		if x in names and (i == 0 or t[i - 1] not in ('->', '.')):
-			found.append(x)
-	return found
-
-def strip(s):
-	s = s.strip()
-	while True:
-		m = re.match(r'^\(\s*(const\s+)?(struct\s+)?\w+(\s*\*)*\s*\)\s*(.+)$', s)
-		if m and not re.match(r'^\(\s*\w+\s*\)$', s):
-			s = m.group(4).strip()
-			continue
-		if s.startswith('(') and s.endswith(')') and balanced(s[1:-1]):
-			s = s[1:-1].strip()
-			continue
-		return s
 
 def balanced(s):
 	d = 0
@@ -199,304 +202,637 @@ def balanced(s):
 				return False
 	return d == 0
 
-def path(s):
-	"""Parse s as [&] ident { -> f | . f | [e] } [ +/- e ].
-	Returns (root, has_field, is_addr_of, has_index) or None."""
-	s = strip(s)
-	addr = False
-	if s.startswith('&'):
-		addr = True
-		s = strip(s[1:])
-	t = toks(s)
-	if not t or not re.match(r'^[A-Za-z_]\w*$', t[0]):
+
+def split_args(s):
+	out, d, cur = [], 0, ''
+	for c in s:
+		if c in '([':
+			d += 1
+		elif c in ')]':
+			d -= 1
+		if c == ',' and d == 0:
+			out.append(cur.strip())
+			cur = ''
+		else:
+			cur += c
+	out.append(cur.strip())
+	return out
+
+
+def strip(s):
+	"""Drop casts and outer parentheses."""
+	s = str(s).strip()
+	while True:
+		m = re.match(r'^\(\s*(const\s+)?(struct\s+)?\w+(\s*\*)*\s*\)\s*(.+)$',
+			     s, re.S)
+		if m and not re.match(r'^\(\s*\w+\s*\)$', s) and balanced(m.group(4)):
+			s = m.group(4).strip()
+			continue
+		if s.startswith('(') and s.endswith(')') and balanced(s[1:-1]):
+			s = s[1:-1].strip()
+			continue
+		return s
+
+
+def is_ident(t):
+	return re.match(r'^[A-Za-z_]\w*$', t) is not None
+
+
+def var_node(fn, name):
+	if name in ('NULL', 'current') or name.isupper():
 		return None
-	root, i, field, index = t[0], 1, False, False
+	if name in DECLS.get(fn, ()) or name in param_names(fn):
+		if SCALAR.match(TYPES.get((fn, name), '')):
+			return None
+		return ('l', fn, name)
+	if name in FUNCS:
+		return None
+	return ('g', name)
+
+
+def param_names(fn):
+	return [n for l, c, n in sorted(PARAMS.get(fn, []))]
+
+
+def node_of(fn, e):
+	"""The holder of the pages named by e, or None.  Holders are a local
+	('l', fn, name), a global ('g', name), a structure field ('f', name)
+	of any structure of the file, or a function's return value
+	('r', fn)."""
+	s = strip(e)
+	while True:
+		m = re.match(r'^([A-Za-z_]\w*)\s*\((.*)\)$', s, re.S)
+		if m and balanced(m.group(2)):
+			if m.group(1) in UNWRAP:
+				s = strip(split_args(m.group(2))[0])
+				continue
+			if m.group(1) in FUNCS:
+				return ('r', m.group(1))
+			return None
+		if s[:1] in ('&', '*'):
+			s = strip(s[1:])
+			continue
+		break
+	t = toks(s)
+	if not t or not is_ident(t[0]):
+		return None
+	root, fields, i = t[0], [], 1
 	while i < len(t):
-		if t[i] in ('->', '.') and i + 1 < len(t):
-			field = True
+		if t[i] in ('->', '.') and i + 1 < len(t) and is_ident(t[i + 1]):
+			fields.append(t[i + 1])
 			i += 2
 		elif t[i] == '[':
 			d = 0
 			while i < len(t):
-				if t[i] == '[':
-					d += 1
-				elif t[i] == ']':
-					d -= 1
-					if d == 0:
-						break
+				d += {'[': 1, ']': -1}.get(t[i], 0)
+				if d == 0:
+					break
 				i += 1
-			index = True
 			i += 1
-		elif t[i] in ('+', '-'):
-			rest = ' '.join(t[i + 1:])
-			if '(' in rest or '=' in rest:
-				return None
+		elif t[i] in ('+', '-') and i > 0:
 			break
 		else:
 			return None
-	return (root, field, addr, index)
+	while fields and fields[-1] in SUBFIELDS:
+		fields.pop()
+	if fields and root in DECLS.get(fn, ()) and \
+	   not re.search(r'[*\[]', TYPES.get((fn, root), '*')):
+		# a member of a structure on the stack is a local
+		return ('l', fn, '.'.join([root] + fields))
+	if fields:
+		return ('f', fields[-1])
+	return var_node(fn, root)
+
+
+def nodes_in(fn, e):
+	"""Every holder named anywhere in e, nested calls included."""
+	found = set()
+	t = toks(str(e))
+	i = 0
+	while i < len(t):
+		if is_ident(t[i]) and (i == 0 or t[i - 1] not in ('->', '.')) and \
+		   (i + 1 >= len(t) or t[i + 1] != '('):
+			j, fields = i + 1, []
+			while j + 1 < len(t) and t[j] in ('->', '.') and \
+			      is_ident(t[j + 1]):
+				fields.append(t[j + 1])
+				j += 2
+			n = node_of(fn, ' '.join(t[i:j]))
+			if n:
+				found.add(n)
+			i = j
+		else:
+			i += 1
+	return found
+
+
+def written(flags):
+	"""Does the get ask for write access (FOLL_WRITE, or an old "write"
+	argument that is not 0)?"""
+	return flags is not None and ('FOLL_WRITE' in flags or
+				      strip(flags) not in ('0', 'FOLL_GET', ''))
+
+
+def foll_flags(write, force):
+	parts = []
+	for v, flag in ((write, 'FOLL_WRITE'), (force, 'FOLL_FORCE')):
+		v = strip(v)
+		if v in ('0', 'false'):
+			continue
+		parts.append(flag if v in ('1', 'true') else
+			     '(%s ? %s : 0)' % (v, flag))
+	return ' | '.join(parts) or '0'
+
+
+def is_null(s):
+	return strip(s) in ('NULL', '0')
+
+
+def gup_shape(name, a):
+	"""For a call name(a...): (pages, flags, vmas, new call text or None
+	for a plain rename, veto) where pages, flags and vmas are argument
+	texts or None."""
+	n = len(a)
+	cur = n > 1 and strip(a[0]) == 'current' and \
+		norm(strip(a[1])) == 'current->mm'
+	if name in ('get_user_pages_locked', '__get_user_pages_fast',
+		    'get_user_pages_fast_only'):
+		return (None, None, None, None,
+			('no-pin-variant', '6.12 has no pin_user_pages*() '
+			 'counterpart of %s()' % name))
+	if name == 'get_user_pages' and n == 4:
+		return a[3], a[2], None, None, None
+	if name == 'get_user_pages' and n == 5:
+		return a[3], a[2], a[4], 'pin_user_pages(%s, %s, %s, %s)' % \
+			tuple(a[:4]), None
+	if name == 'get_user_pages' and n == 6:
+		return a[4], a[2], a[5], 'pin_user_pages(%s, %s, %s, %s)' % (
+			a[0], a[1], foll_flags(a[2], a[3]), a[4]), None
+	if name == 'get_user_pages' and n == 8:
+		fl = foll_flags(a[4], a[5])
+		if cur:
+			new = 'pin_user_pages(%s, %s, %s, %s)' % (a[2], a[3], fl,
+								   a[6])
+		else:
+			new = 'pin_user_pages_remote(%s, %s, %s, %s, %s, NULL)' % (
+				a[1], a[2], a[3], fl, a[6])
+		return a[6], a[4], a[7], new, None
+	if name == 'get_user_pages_longterm' and n == 5:
+		return a[3], a[2], a[4], 'pin_user_pages(%s, %s, %s | ' \
+			'FOLL_LONGTERM, %s)' % tuple(a[:4]), None
+	if name == 'get_user_pages_fast' and n == 4:
+		return a[3], a[2], None, None, None
+	if name == 'get_user_pages_unlocked' and n == 4:
+		return a[2], a[3], None, None, None
+	if name == 'get_user_pages_unlocked' and n == 5:
+		return a[4], a[2], None, 'pin_user_pages_unlocked(%s, %s, %s, ' \
+			'%s)' % (a[0], a[1], a[4], foll_flags(a[2], a[3])), None
+	if name == 'get_user_pages_unlocked' and n == 7 and cur:
+		return a[6], a[4], None, 'pin_user_pages_unlocked(%s, %s, %s, ' \
+			'%s)' % (a[2], a[3], a[6], foll_flags(a[4], a[5])), None
+	if name == 'get_user_pages_remote' and n == 6:
+		return a[4], a[3], None, None, None
+	if name == 'get_user_pages_remote' and n == 7:
+		if strip(a[0]) == 'current' or 'mm' in a[1] and 'mm' not in a[0]:
+			# (tsk, mm, start, nr, flags, pages, vmas)
+			return a[5], a[4], a[6], 'pin_user_pages_remote(%s, %s, ' \
+				'%s, %s, %s, NULL)' % tuple(a[1:6]), None
+		# (mm, start, nr, flags, pages, vmas, locked)
+		return a[4], a[3], a[5], 'pin_user_pages_remote(%s, %s, %s, %s, ' \
+			'%s, %s)' % (a[0], a[1], a[2], a[3], a[4], a[6]), None
+	if name == 'get_user_pages_remote' and n == 8:
+		if strip(a[5]) in ('0', '1') or 'force' in a[5]:
+			# (tsk, mm, start, nr, write, force, pages, vmas)
+			return a[6], a[4], a[7], 'pin_user_pages_remote(%s, %s, ' \
+				'%s, %s, %s, NULL)' % (a[1], a[2], a[3],
+						       foll_flags(a[4], a[5]),
+						       a[6]), None
+		# (tsk, mm, start, nr, flags, pages, vmas, locked)
+		return a[5], a[4], a[6], 'pin_user_pages_remote(%s, %s, %s, %s, ' \
+			'%s, %s)' % (a[1], a[2], a[3], a[4], a[5], a[7]), None
+	return (None, None, None, None,
+		('bad-args', 'argument list of %s() not recognised (%d '
+		 'arguments)' % (name, n)))
+ARRAY_ALLOCS = frozenset([
+	'kmalloc', 'kzalloc', 'kcalloc', 'kmalloc_array', 'kvmalloc',
+	'kvzalloc', 'kvcalloc', 'kvmalloc_array', 'vmalloc', 'vzalloc',
+	'__vmalloc', 'vmalloc_array', 'vcalloc', 'devm_kzalloc', 'devm_kcalloc',
+	'devm_kmalloc', 'devm_kmalloc_array', '__get_free_page',
+	'__get_free_pages', 'get_zeroed_page', 'krealloc', 'krealloc_array',
+	'kmalloc_node', 'kzalloc_node', 'kcalloc_node', 'vzalloc_node',
+	'vmalloc_node', 'kmem_cache_alloc', 'kmem_cache_zalloc', 'ERR_PTR',
+])
+
+
+class Classes:
+	"""Union-find over page holders: two holders are in one class when
+	the pages of one may be in the other."""
+
+	def __init__(self):
+		self.up = {}
+
+	def find(self, x):
+		self.up.setdefault(x, x)
+		while self.up[x] != x:
+			self.up[x] = self.up[self.up[x]]
+			x = self.up[x]
+		return x
+
+	def union(self, a, b):
+		if a is not None and b is not None:
+			self.up[self.find(a)] = self.find(b)
+
+
+def call_name(s):
+	m = re.match(r'^([A-Za-z_]\w*)\s*\((.*)\)$', strip(s), re.S)
+	return m.group(1) if m and balanced(m.group(2)) else None
+
+
+def link(cl, taint, fn, lhs, rhs):
+	"""lhs = rhs: join the holders, or note where foreign pages come
+	from."""
+	ln = node_of(fn, lhs)
+	if ln is None:
+		return
+	f = call_name(rhs)
+	if f in PAGE_SOURCES:
+		taint.setdefault(ln, '%s()' % f)
+	elif f is not None and f not in FUNCS and f not in UNWRAP and \
+	     f not in ARRAY_ALLOCS and ln[0] == 'l' and \
+	     norm(TYPES.get(ln[1:], '')) == 'structpage*':
+		taint.setdefault(ln, '%s()' % f)
+	else:
+		cl.union(ln, node_of(fn, rhs))
+
+
+def build_classes():
+	cl, taint = Classes(), {}
+	for fn, assigns in ASSIGNS.items():
+		for lhs, rhs in assigns:
+			link(cl, taint, fn, lhs, rhs)
+	for fn, rets in RETURNS.items():
+		for e in rets:
+			cl.union(('r', fn), node_of(fn, e))
+	for fn, iters in ITERS.items():
+		for it, a in iters:
+			if it.startswith('for_each_sg') and len(a) >= 2:
+				cl.union(node_of(fn, a[0]), node_of(fn, a[1]))
+	for fn, calls in CALLS.items():
+		for f, a, line in calls:
+			if f in FUNCS and FUNCS[f] >= 1:
+				ps = param_names(f)
+				for k, x in enumerate(a[:len(ps)]):
+					cl.union(node_of(fn, x), var_node(f, ps[k]))
+			elif f in CONTAINER_SINKS and a:
+				for x in a[1:]:
+					link(cl, taint, fn, a[0], x)
+			elif f in COPIES and len(a) >= 2:
+				cl.union(node_of(fn, a[0]), node_of(fn, a[1]))
+	return cl, taint
+
+
+def fn_nodes():
+	"""Holders each function touches."""
+	touched = {}
+	for fn in set(CALLS) | set(ASSIGNS) | set(RETURNS):
+		s = set()
+		for f, a, line in CALLS.get(fn, []):
+			for x in a:
+				s |= nodes_in(fn, x)
+		for lhs, rhs in ASSIGNS.get(fn, []):
+			s |= nodes_in(fn, lhs) | nodes_in(fn, rhs)
+		touched[fn] = s
+	return touched
+
+
+def release_args_ok(f, a):
+	return len(a) == {'put_page': 1, 'page_cache_release': 1,
+			  'put_user_page': 1, 'release_pages': 2,
+			  'put_user_pages': 2, 'put_user_pages_dirty': 2}.get(
+				  f, 3 if f == 'put_user_pages_dirty_lock' and
+				  len(a) == 3 else 2)
+
+
+def judge(cl, taint, touched, sites):
+	"""Everything about one class of holders: (vetoes, releases,
+	users) where users is 'dma', 'cpu-write', 'cpu-read-only' or
+	'unknown-user'."""
+	root = cl.find(sites[0]['node'])
+
+	def mine(n):
+		return n is not None and cl.find(n) == root
+
+	members = set(n for n in list(cl.up) if mine(n))
+	vetoes, rels = [], []
+	dma = dirty = cpu = False
+	fns = set(fn for fn, s in touched.items() if any(mine(n) for n in s))
+	fns |= set(s['fn'] for s in sites)
+	for s in sites:
+		if s['veto']:
+			veto(vetoes, *s['veto'])
+		if s['vmas'] is not None and not is_null(s['vmas']):
+			veto(vetoes, 'vmas', '%s() at line %d fills a vmas array '
+			     '(%s); pin_user_pages*() has no such argument' %
+			     (s['name'], s['line'], s['vmas']))
+		if FUNCS.get(s['fn'], 0) == 0:
+			veto(vetoes, 'macro', 'call at line %d is not inside a '
+			     'function body (macro?), cannot follow its pages' %
+			     s['line'])
+	for fn in sorted(fns):
+		if FUNCS.get(fn, 0) > 1:
+			veto(vetoes, 'duplicate-fn', '%s() is defined %d times '
+			     '(#ifdef variants?), cannot tell them apart' %
+			     (fn, FUNCS[fn]))
+	for fn, calls in sorted(CALLS.items()):
+		for f, a, line in calls:
+			if f in GUP_NAMES:
+				continue
+			direct = [node_of(fn, x) for x in a]
+			hit = any(mine(n) for n in direct)
+			deep = hit or any(mine(n) for x in a
+					  for n in nodes_in(fn, x))
+			if f in RELEASES:
+				if a and mine(direct[0]):
+					if f in CONV_RELEASES and \
+					   release_args_ok(f, a):
+						rels.append((fn, f, a, line))
+						dirty |= 'dirty' in f
+					else:
+						veto(vetoes, 'unmatched-release',
+						     '%s(%s) at line %d releases '
+						     'the pages in a way that cannot '
+						     'be converted' % (f, ', '.join(a),
+								       line))
+				elif a and direct[0] is None and fn in fns:
+					veto(vetoes, 'unmatched-release',
+					     '%s(%s) at line %d in %s() cannot be '
+					     'matched to the pages or to other '
+					     'pages' % (f, ', '.join(a), line, fn))
+				continue
+			if not deep:
+				continue
+			if f in EXTRA_REFS:
+				veto(vetoes, 'extra-ref', '%s() at line %d takes an '
+				     'extra reference that a put_page() may '
+				     'drop' % (f, line))
+			elif f in DMA_USERS:
+				dma = True
+			elif f in DIRTY:
+				dirty = True
+			elif f in CPU_USERS:
+				cpu = True
+			elif f in FUNCS or f in HARMLESS or f in COPIES or \
+			     re.match(r'^(pr_\w+|dev_(err|warn|info|dbg|notice)'
+				      r'\w*|WARN\w*|trace_\w+|Page[A-Z]\w*)$', f):
+				pass
+			elif hit:
+				veto(vetoes, 'escape-call', 'pages handed to %s() at '
+				     'line %d, which may keep or release them' %
+				     (f, line))
+	site_fns = set(s['fn'] for s in sites)
+	for n in sorted(members):
+		if n[0] == 'l' and n[2] in param_names(n[1]) and \
+		   (n[1] not in CALLED or n[1] in ADDR_TAKEN):
+			veto(vetoes, 'not-local', 'the pages pass through parameter '
+			     '"%s" of %s(), whose callers are not all in this file'
+			     % (n[2], n[1]))
+		if n[0] == 'r' and (n[1] not in CALLED or n[1] in ADDR_TAKEN):
+			veto(vetoes, 'escape-return', 'the pages are returned from '
+			     '%s(), whose callers are not all in this file' % n[1])
+		if n in taint:
+			veto(vetoes, 'ambiguous-alias', '"%s" also holds pages '
+			     'from %s' % (n[-1], taint[n]))
+		if n[0] == 'l' and n[2] in param_names(n[1]) and \
+		   n[1] not in STATIC:
+			if any(r[0] == n[1] for r in rels):
+				veto(vetoes, 'extern-release %s' % n[1],
+				     '%s() releases pages it is given and is not '
+				     'static: callers outside this file may pass '
+				     'other pages' % n[1])
+			else:
+				veto(vetoes, 'extern-caller %s' % n[1],
+				     'the pages pass through parameter "%s" of %s(), '
+				     'which is not static: callers outside this '
+				     'file may release them' % (n[2], n[1]))
+		if n[0] == 'r' and n[1] not in STATIC:
+			veto(vetoes, 'escape-return', 'the pages are returned '
+			     'from %s(), which is not static' % n[1])
+	kept = [n for n in sorted(members) if n[0] in 'fgr' or n[0] == 'l' and
+		n[1] in site_fns and n[2] in param_names(n[1])]
+	if kept and rels and all(r[0] in site_fns for r in rels):
+		veto(vetoes, 'no-teardown', 'the pages outlive %s() in "%s", and '
+		     'no other function of this file releases them' % (
+			     '(), '.join(sorted(site_fns)), kept[0][-1]))
+	phys = ('page_to_phys', 'page_to_pfn', 'virt_to_phys', '__pa',
+		'sg_phys', 'page_to_dma')
+	for fn in sorted(site_fns):
+		for lhs, rhs in ASSIGNS.get(fn, []):
+			base = toks(strip(lhs).lstrip('*&( '))[:1]
+			if not base or base[0] in DECLS.get(fn, ()) and \
+			   base[0] not in param_names(fn) or \
+			   not re.search(r'\b(%s)\s*\(' % '|'.join(phys), rhs) or \
+			   not any(mine(x) for x in nodes_in(fn, rhs)):
+				continue
+			if rels and all(r[0] in site_fns for r in rels):
+				veto(vetoes, 'escape-phys', 'the address of the pages '
+				     'is stored in "%s", which outlives %s(), where '
+				     'they are released' % (lhs, fn))
+	if not rels:
+		veto(vetoes, 'no-release', 'no put_page()/release_pages() of '
+		     'the pages in this file: they are released elsewhere')
+	if dma:
+		users = 'dma'
+	elif dirty or cpu and any(written(s['flags']) for s in sites):
+		users = 'cpu-write'
+	elif cpu:
+		users = 'cpu-read-only'
+	else:
+		users = 'unknown-user'
+	return vetoes, rels, users
+
 
 def veto(reasons, tag, msg):
 	if (tag, msg) not in reasons:
 		reasons.append((tag, msg))
 
-def analyse_site(fk, site, allcalls, assigns, rets, iters, decls, params):
-	"""Per-site analysis: returns (reasons, pages, containers, dma)."""
-	reasons = []
-	fn = fk
-	args = site['args']
-	n, fi, pi = GUP_ARGS[site['name']]
-	if len(args) != n:
-		veto(reasons, 'bad-args', 'unrecognised argument list')
-		return reasons, set(), set(), False
-	parg = strip(args[pi])
-	if parg in ('NULL', '0'):
-		veto(reasons, 'no-pages',
-		     'no pages array: only faults pages in, nothing to pin')
-		return reasons, set(), set(), False
-	p = path(parg)
-	if p is None:
-		veto(reasons, 'bad-args', 'pages argument "%s" not understood' % parg)
-		return reasons, set(), set(), False
-	root, field, addr, index = p
-	if field:
-		veto(reasons, 'escape-struct',
-		     'pages array "%s" lives in a structure and can be released '
-		     'outside %s()' % (parg, fn))
-		return reasons, set(), set(), False
-	if root in params:
-		veto(reasons, 'not-local',
-		     'pages array "%s" belongs to the caller of %s(), which may '
-		     'release the pages' % (root, fn))
-		return reasons, set(), set(), False
-	if root not in decls:
-		veto(reasons, 'not-local',
-		     'pages array "%s" is not a local variable of %s()' %
-		     (root, fn))
-		return reasons, set(), set(), False
-	site['single'] = addr and not index
-	pages = set([root])
-	containers = set()
-	primary = set([root])
-	changed = True
-	while changed:
-		changed = False
-		every = pages | containers
-		for lhs, rhs in assigns:
-			lp = path(lhs)
-			rp = path(rhs)
-			if rp is not None and rp[0] in every:
-				if lp is not None and not lp[1] and not lp[3] and \
-				   not lp[2] and lp[0] in decls:
-					tgt = pages if rp[0] in pages else containers
-					if lp[0] not in tgt:
-						tgt.add(lp[0])
-						changed = True
-				elif lp is not None and lp[0] in every and \
-				     not lp[1]:
-					pass	# pages[i] = pages[j] and friends
-				else:
-					veto(reasons, 'escape-struct',
-					     'pages stored in "%s" and can be '
-					     'released outside %s()' % (lhs, fn))
-			elif lp is not None and lp[0] in containers and \
-			     not lp[1] and not lp[3] and \
-			     strip(rhs) not in ('NULL', '0') and \
-			     not re.match(r'^\w+\s*\(', strip(rhs)):
-				# sg = sgt->sgl: sgt holds the pages too, and
-				# sgt = &obj->table puts them into obj
-				if rp is None or rp[0] not in decls or \
-				   (rp[1] and rp[2]):
-					veto(reasons, 'escape-struct',
-					     'pages reach "%s", which points '
-					     'into "%s"' % (lhs, rhs))
-				elif rp[0] not in containers:
-					containers.add(rp[0])
-					changed = True
-		for it, iargs in iters:
-			if not it.startswith('for_each_sg') or len(iargs) < 2:
-				continue
-			a = [path(x) for x in iargs[:2]]
-			if any(x is not None and x[0] in every for x in a):
-				for x, txt in zip(a, iargs[:2]):
-					if x is None or x[0] not in decls or \
-					   (x[1] and x[2]):
-						veto(reasons, 'escape-struct',
-						     'pages reach "%s", which '
-						     'is not local to %s()' %
-						     (txt, fn))
-					elif x[0] not in every:
-						containers.add(x[0])
-						changed = True
-		for f, cargs, ck in allcalls:
-			if f not in CONTAINER_SINKS or not cargs:
-				continue
-			if not any(mentions(x, pages) for x in cargs[1:]):
-				continue
-			c = path(cargs[0])
-			if c is None or c[1] or c[0] not in decls:
-				veto(reasons, 'escape-struct',
-				     'pages handed to %s(%s) which outlives '
-				     '%s()' % (f, cargs[0], fn))
-			elif c[0] not in containers:
-				containers.add(c[0])
-				changed = True
-	every = pages | containers
-	# a physical address of the pages that leaves the function is used
-	# after (or without) the release here: pinning cannot cover it
-	for lhs, rhs in assigns:
-		for m in re.finditer(r'\b(page_to_phys|page_to_pfn)\s*\(', rhs):
-			if not mentions(rhs[m.end():], pages):
-				continue
-			lp = path(lhs)
-			if lp is None or lp[0] not in decls or lp[2]:
-				veto(reasons, 'escape-phys',
-				     '%s() of the pages is stored in "%s", which '
-				     'outlives %s()' % (m.group(1), lhs, fn))
-	# aliases must not also hold pages from elsewhere
-	for lhs, rhs in assigns:
-		lp = path(lhs)
-		if lp is None or lp[1] or lp[2] or lp[3]:
-			continue
-		if lp[0] in pages and lp[0] not in primary or \
-		   lp[0] in primary and site['single']:
-			rp = path(rhs)
-			if strip(rhs) in ('NULL', '0') or site['name'] in rhs:
-				continue
-			if rp is None or rp[0] not in pages:
-				veto(reasons, 'ambiguous-alias',
-				     '"%s" also holds pages that do not come from '
-				     '%s()' % (lp[0], site['name']))
-	for r in rets:
-		rp = path(r)
-		if rp is not None and rp[0] in every:
-			veto(reasons, 'escape-return',
-			     '"%s" is returned from %s()' % (r, fn))
-	dma = False
-	for f, cargs, ck in allcalls:
-		if ck == site['key']:
-			continue
-		m = [x for x in cargs if mentions(x, every)]
-		if not m:
-			continue
-		if f in RELEASES:
-			continue
-		if is_dma_sink(f) and any(mentions(x, pages) for x in cargs):
-			dma = True
-			continue
-		if is_dma_sink(f) or is_harmless(f):
-			continue
-		veto(reasons, 'escape-call',
-		     'pages handed to %s(), which may keep or release '
-		     'them' % f)
-	return reasons, pages, containers, dma
 
-def release_target(f, cargs, pages, containers):
-	"""True when the release call drops a reference of the given pages."""
-	if f == 'put_page' and len(cargs) == 1:
-		a = strip(cargs[0])
-		m = re.match(r'^sg_page\s*\((.*)\)$', a)
-		if m:
-			c = path(m.group(1))
-			return c is not None and c[0] in containers
-		p = path(a)
-		return p is not None and not p[1] and not p[2] and p[0] in pages
-	if f == 'release_pages' and len(cargs) == 2:
-		p = path(cargs[0])
-		return p is not None and not p[1] and p[0] in pages
-	return False
+def address_taken():
+	"""The file's functions that are used as values (callbacks): their
+	callers cannot be seen."""
+	try:
+		with open(CUR, errors='replace') as f:
+			text = f.read()
+	except (OSError, TypeError):
+		return set(FUNCS)
+	text = re.sub(r'/\*.*?\*/|//[^\n]*|"(\\.|[^"\\\n])*"', ' ', text,
+		      flags=re.S)
+	return set(fn for fn in FUNCS
+		   if re.search(r'\b%s\b(?!\s*\()' % re.escape(fn), text))
+
 
 def analyse():
 	global DONE
 	if DONE:
 		return
 	DONE = True
-	for fk in SITES:
-		sites = SITES[fk]
-		allcalls = CALLS.get(fk, [])
-		assigns = ASSIGNS.get(fk, [])
-		rets = RETURNS.get(fk, [])
-		iters = ITERS.get(fk, [])
-		decls = DECLS.get(fk, set())
-		params = PARAMS.get(fk, set())
-		res = []
-		allpages, allcont = set(), set()
-		for s in sites:
-			reasons, pages, cont, dma = analyse_site(
-				fk, s, allcalls, assigns, rets, iters, decls,
-				params)
-			if not reasons and not dma:
-				veto(reasons, 'cpu-only',
-				     'pages are only accessed by the CPU, no DMA, '
-				     'scatterlist or bio user: FOLL_GET is right')
-			allpages |= pages
-			allcont |= cont
-			res.append((s, reasons, pages, cont))
-		fnreasons = []
-		conv = []
-		if FUNCS.get(fk, 0) == 0:
-			veto(fnreasons, 'macro',
-			     'call is not inside a function body (macro '
-			     'definition?), cannot follow its pages')
-		elif FUNCS.get(fk, 0) != 1:
-			veto(fnreasons, 'duplicate-fn',
-			     '%s() is defined %d times (#ifdef variants?), cannot '
-			     'tell them apart' % (fk, FUNCS.get(fk, 0)))
-		for f, cargs, ck in allcalls:
-			if f not in RELEASES:
+	for s in SITES:
+		pages, flags, vmas, new, v = gup_shape(s['name'], s['args'])
+		s.update(flags=flags, vmas=vmas, veto=v, node=None)
+		if pages is not None and is_null(pages):
+			s['veto'] = ('no-pages', 'no pages array: only faults the '
+				     'pages in, nothing to pin')
+		elif pages is not None:
+			s['node'] = node_of(s['fn'], pages)
+			if s['node'] is None:
+				s['veto'] = ('bad-args', 'pages argument "%s" not '
+					     'understood' % pages)
+	global CALLED, ADDR_TAKEN
+	CALLED = set(f for calls in CALLS.values() for f, a, line in calls)
+	ADDR_TAKEN = address_taken()
+	cl, taint = build_classes()
+	touched = fn_nodes()
+	groups = {}
+	for s in SITES:
+		k = cl.find(s['node']) if s['node'] is not None else ('site', s['key'])
+		groups.setdefault(k, []).append(s)
+	result = {}
+	for k, sites in groups.items():
+		if sites[0]['node'] is None:
+			result[k] = ([sites[0]['veto']], [], 'unknown-user')
+		else:
+			result[k] = judge(cl, taint, touched, sites)
+	ok = {}
+	for k, (vetoes, rels, users) in result.items():
+		if vetoes:
+			ok[k] = vetoes
+		elif users == 'cpu-read-only':
+			ok[k] = [('cpu-read-only', 'the pages are only read by the '
+				  'CPU, no DMA and no write: FOLL_GET is '
+				  'defensible')]
+		elif users == 'unknown-user':
+			ok[k] = [('unknown-user', 'no DMA, scatterlist, bio or CPU '
+				  'user of the pages found: not known whether '
+				  'they need a pin')]
+		else:
+			ok[k] = []
+	# all get calls of a function are converted together, or none
+	changed = True
+	while changed:
+		changed = False
+		for k, sites in groups.items():
+			if ok[k]:
 				continue
-			if release_target(f, cargs, allpages, allcont):
-				conv.append(ck)
-			else:
-				veto(fnreasons, 'unmatched-release',
-				     '%s(%s) in %s() cannot be matched to the '
-				     'pinned pages' % (f, ', '.join(cargs), fk))
-		if not conv:
-			veto(fnreasons, 'no-release',
-			     'no put_page()/release_pages() of the pages in '
-			     '%s(): they are released elsewhere' % fk)
-		bad = [s for s, r, p, c in res if r]
-		for s, reasons, pages, cont in res:
-			rs = list(reasons) + fnreasons
-			if not rs and bad:
-				rs = [('mixed', 'another get_user_pages*() call in '
-				       '%s() (line %s) is kept, so this one is '
-				       'kept too' % (fk, bad[0]['line']))]
-			s['reasons'] = rs
-		if fnreasons or bad:
-			for s, reasons, pages, cont in res:
-				VERDICT[s['key']] = 'keep %s %s: %s' % (
-					''.join('[%s]' % t for t, m in s['reasons']),
-					s['name'], '; '.join(m for t, m in s['reasons']))
+			for s in sites:
+				other = [(k2, s2) for k2, ss in groups.items()
+					 for s2 in ss if s2['fn'] == s['fn'] and ok[k2]]
+				if other:
+					ok[k] = [('mixed', 'another get call in %s() '
+						  '(line %d) is kept, so this one '
+						  'is kept too' % (s['fn'],
+								   other[0][1]['line']))]
+					changed = True
+					break
+	# a release that is approved must not share its text with one that is not
+	for k, sites in groups.items():
+		if ok[k]:
 			continue
-		APPROVED.add(fk)
-		for s, reasons, pages, cont in res:
-			VERDICT[s['key']] = ('[convert] %s() -> %s(), %d release(s) '
-					     'in %s() -> unpin_user_page*()' % (
-					     s['name'], s['name'].replace('get_', 'pin_'),
-					     len(conv), fk))
+		for fn, f, a, line in result[k][1]:
+			APPROVED.add(call_key(fn, f, a))
+		for s in sites:
+			GET_FNS.add(s['fn'])
+	for k, sites in groups.items():
+		vetoes, rels, users = result[k]
+		for s in sites:
+			if ok[k]:
+				VERDICT[s['key']] = 'keep %s %s: %s' % (
+					''.join('[%s]' % t for t, m in ok[k]),
+					s['name'], '; '.join(m for t, m in ok[k]))
+				continue
+			where = ', '.join('L%d %s()' % (line, fn) for fn, f, a, line
+					  in sorted(rels, key=lambda r: r[3]))
+			gets = ', '.join('L%d %s()' % (x['line'], x['fn'])
+					 for x in sites)
+			VERDICT[s['key']] = (
+				'[convert] %s() -> pin_user_pages*() (%s: %s) at %s '
+				'-> releases at %s' % (s['name'], users,
+						     'DMA or device address' if users == 'dma'
+						     else 'written through the CPU',
+						     gets, where))
 
-def conv_fn(p):
+
+def conv_get(p):
 	analyse()
-	return fkey(p[0]) in APPROVED
+	return fkey(p[0]) in GET_FNS
+
+
+def conv_rel(p, callee, args):
+	analyse()
+	return call_key(fkey(p[0]), callee, [args]) in APPROVED
+
+
+def conv_idx(p, callee, arr, idx):
+	return conv_rel(p, callee, '%s[%s]' % (arr, idx))
+
+
+def conv_sg(p, callee, sg):
+	return conv_rel(p, callee, 'sg_page(%s)' % sg)
+
+
+def conv_args(p, callee, *args):
+	return conv_rel(p, callee, ','.join(str(x) for x in args))
+
+
+def conv_pudl(p, *args):
+	return conv_args(p, 'put_user_pages_dirty_lock', *args)
+
+
+def renamed(p, name, es):
+	return conv_get(p) and new_call(name, es) is None
+
+
+def rename_gup(p, es):
+	return renamed(p, 'get_user_pages', es)
+
+
+def rename_gup_fast(p, es):
+	return renamed(p, 'get_user_pages_fast', es)
+
+
+def rename_gup_unlocked(p, es):
+	return renamed(p, 'get_user_pages_unlocked', es)
+
+
+def rename_gup_remote(p, es):
+	return renamed(p, 'get_user_pages_remote', es)
+
+
+def new_call(name, es):
+	if hasattr(es, 'elements'):
+		a = [str(x) for x in es.elements]
+	else:
+		a = split_args(str(es))
+	return gup_shape(name, a)[3]
+
 
 def half_converted(p, what):
-	"""Called when patch mode left a get_user_pages*()/put_page() behind
-	in a converted function: refuse to produce a half conversion."""
-	raise Exception('gup_to_pin: %s:%s: %s left in converted function %s(); '
-			'refusing to emit a half conversion' %
-			(CUR, p[0].line, what, fkey(p[0])))
+	raise Exception('gup_to_pin: %s:%s: %s left behind in %s(); refusing '
+			'to emit a half conversion' % (CUR, p[0].line, what,
+							fkey(p[0])))
+
 
 def args_of(es):
 	return [str(x) for x in es.elements]
 
 // ------------------------------------------------------------------------
-// Collection: every get_user_pages*() call and, in the files that have one,
-// every call, assignment, return, iterator and declaration.
+// Collection: in a file with a get_user_pages*() call, every get call and,
+// in every function, every call, assignment, return, iterator, local and
+// parameter.
 
 @gup@
 identifier gf = {get_user_pages, get_user_pages_fast, get_user_pages_unlocked,
-		 get_user_pages_remote};
+		 get_user_pages_remote, get_user_pages_locked,
+		 get_user_pages_longterm, __get_user_pages_fast,
+		 get_user_pages_fast_only};
 expression list es;
 position g;
 @@
@@ -511,8 +847,8 @@ g << gup.g;
 
 if g[0].file != CUR:
 	reset(g[0].file)
-add(SITES, fkey(g[0]), {'name': gf, 'args': args_of(es), 'key': key(g[0]),
-			'line': g[0].line})
+SITES.append({'name': gf, 'args': args_of(es), 'key': (g[0].line, g[0].column),
+	      'line': int(g[0].line), 'fn': fkey(g[0])})
 
 @calls depends on gup@
 expression fe;
@@ -528,8 +864,7 @@ es << calls.es;
 c << calls.c;
 @@
 
-if fkey(c[0]) in SITES:
-	add(CALLS, fkey(c[0]), (fe, args_of(es), key(c[0])))
+add(CALLS, fkey(c[0]), (str(fe), args_of(es), int(c[0].line)))
 
 @assigns depends on gup@
 expression L, R;
@@ -544,8 +879,7 @@ R << assigns.R;
 a << assigns.a;
 @@
 
-if fkey(a[0]) in SITES:
-	add(ASSIGNS, fkey(a[0]), (L, R))
+add(ASSIGNS, fkey(a[0]), (str(L), str(R)))
 
 @rets depends on gup@
 expression E;
@@ -559,8 +893,7 @@ E << rets.E;
 r << rets.r;
 @@
 
-if fkey(r[0]) in SITES:
-	add(RETURNS, fkey(r[0]), E)
+add(RETURNS, fkey(r[0]), str(E))
 
 @iters depends on gup@
 iterator I;
@@ -577,28 +910,45 @@ es << iters.es;
 i << iters.i;
 @@
 
-if fkey(i[0]) in SITES:
-	add(ITERS, fkey(i[0]), (I, args_of(es)))
+add(ITERS, fkey(i[0]), (str(I), args_of(es)))
 
 @decls depends on gup@
 type T;
 identifier x;
 position d;
-expression R;
 @@
 
 (
 T x@d;
 |
-T x@d = R;
+T x@d = ...;
 )
 
 @script:python@
+T << decls.T;
 x << decls.x;
 d << decls.d;
 @@
 
-DECLS.setdefault(fkey(d[0]), set()).add(x)
+DECLS.setdefault(fkey(d[0]), set()).add(str(x))
+TYPES[(fkey(d[0]), str(x))] = str(T)
+
+@inits depends on gup@
+type T;
+identifier x;
+expression R;
+position d;
+@@
+
+T x@d = R;
+
+@script:python@
+x << inits.x;
+R << inits.R;
+d << inits.d;
+@@
+
+add(ASSIGNS, fkey(d[0]), (str(x), str(R)))
 
 @params depends on gup@
 type T;
@@ -609,11 +959,13 @@ position d;
 fn(..., T x@d, ...) { ... }
 
 @script:python@
+T << params.T;
 x << params.x;
 d << params.d;
 @@
 
-PARAMS.setdefault(fkey(d[0]), set()).add(x)
+add(PARAMS, fkey(d[0]), (int(d[0].line), int(d[0].column), str(x)))
+TYPES[(fkey(d[0]), str(x))] = str(T)
 
 @funcs depends on gup@
 identifier fn;
@@ -627,120 +979,180 @@ fn << funcs.fn;
 d << funcs.d;
 @@
 
-FUNCS[fn] = FUNCS.get(fn, 0) + 1
+FUNCS[str(fn)] = FUNCS.get(str(fn), 0) + 1
+
+@statics depends on gup@
+identifier fn;
+type T;
+@@
+
+static T fn(...) { ... }
+
+@script:python@
+fn << statics.fn;
+@@
+
+STATIC.add(str(fn))
 
 // ------------------------------------------------------------------------
-// Patch mode.  Only functions approved by analyse() are touched, and in
-// them every put_page()/release_pages() goes.  Loops first, then
-// dirty + put pairs, then single calls.
+// Patch mode.  Only the calls approved by analyse() are touched: releases
+// by function and text, get calls by function (all or none of them).
+// Loops first, then dirty + put pairs, then single calls.
 
 // "if (x) { loop }" would keep needless braces once the loop is one call
 @if_loop depends on patch && gup@
 identifier I;
+identifier rel = {put_page, page_cache_release, put_user_page};
 expression P, N, E;
-position q : script:python () { conv_fn(q) };
+position q : script:python (rel, P, I) { conv_idx(q, rel, P, I) };
 @@
 
 - if (E) {
 -	for (I = 0; I < N; \(I++\|++I\))
--		put_page@q(P[I]);
+-		rel@q(P[I]);
 - }
 + if (E)
 +	unpin_user_pages(P, N);
 
 @loop_dirty depends on patch && gup@
 identifier I;
+identifier rel = {put_page, page_cache_release, put_user_page};
+identifier dirt = {set_page_dirty_lock, set_page_dirty, SetPageDirty};
 expression P, N, D;
-position q : script:python () { conv_fn(q) };
+position q : script:python (rel, P, I) { conv_idx(q, rel, P, I) };
 @@
 
 (
 // the dirty test depends on the index: leave it to the put rule below
   for (I = 0; I < N; \(I++\|++I\)) {
 	if (<+... I ...+>)
-		set_page_dirty_lock(P[I]);
-	put_page@q(P[I]);
+		dirt(P[I]);
+	rel@q(P[I]);
   }
 |
 - for (I = 0; I < N; \(I++\|++I\)) {
 -	if (D)
--		set_page_dirty_lock(P[I]);
--	put_page@q(P[I]);
+-		dirt(P[I]);
+-	rel@q(P[I]);
 - }
 + unpin_user_pages_dirty_lock(P, N, D);
 |
 - for (I = 0; I < N; \(I++\|++I\)) {
--	set_page_dirty_lock(P[I]);
--	put_page@q(P[I]);
+-	dirt(P[I]);
+-	rel@q(P[I]);
 - }
 + unpin_user_pages_dirty_lock(P, N, true);
 |
 - for (I = 0; I < N; \(I++\|++I\))
--	put_page@q(P[I]);
+-	rel@q(P[I]);
++ unpin_user_pages(P, N);
+|
+- for (I = 0; I < N; \(I++\|++I\)) {
+-	rel@q(P[I]);
+- }
 + unpin_user_pages(P, N);
 )
 
-@one_dirty depends on patch && gup@
-expression D, S, P, I;
-identifier p;
-position q : script:python () { conv_fn(q) };
+@one_dirty_sg depends on patch && gup@
+expression D, S;
+identifier rel = {put_page, page_cache_release, put_user_page};
+identifier dirt = {set_page_dirty_lock, set_page_dirty, SetPageDirty};
+position q : script:python (rel, S) { conv_sg(q, rel, S) };
 @@
 
 (
 - if (D)
--	set_page_dirty_lock(sg_page(S));
-- put_page@q(sg_page(S));
+-	dirt(sg_page(S));
+- rel@q(sg_page(S));
 + unpin_user_page_range_dirty_lock(sg_page(S), 1, D);
 |
-- set_page_dirty_lock(sg_page(S));
-- put_page@q(sg_page(S));
+- dirt(sg_page(S));
+- rel@q(sg_page(S));
 + unpin_user_page_range_dirty_lock(sg_page(S), 1, true);
-|
+)
+
+@one_dirty_idx depends on patch && gup@
+expression D, P, I;
+identifier rel = {put_page, page_cache_release, put_user_page};
+identifier dirt = {set_page_dirty_lock, set_page_dirty, SetPageDirty};
+position q : script:python (rel, P, I) { conv_idx(q, rel, P, I) };
+@@
+
+(
 - if (D)
--	set_page_dirty_lock(P[I]);
-- put_page@q(P[I]);
+-	dirt(P[I]);
+- rel@q(P[I]);
 + unpin_user_pages_dirty_lock(&P[I], 1, D);
 |
-- set_page_dirty_lock(P[I]);
-- put_page@q(P[I]);
+- dirt(P[I]);
+- rel@q(P[I]);
 + unpin_user_pages_dirty_lock(&P[I], 1, true);
-|
+)
+
+@one_dirty depends on patch && gup@
+expression D;
+identifier p;
+identifier rel = {put_page, page_cache_release, put_user_page};
+identifier dirt = {set_page_dirty_lock, set_page_dirty, SetPageDirty};
+position q : script:python (rel, p) { conv_rel(q, rel, p) };
+@@
+
+(
 - if (D)
--	set_page_dirty_lock(p);
-- put_page@q(p);
+-	dirt(p);
+- rel@q(p);
 + unpin_user_pages_dirty_lock(&p, 1, D);
 |
-- set_page_dirty_lock(p);
-- put_page@q(p);
+- dirt(p);
+- rel@q(p);
 + unpin_user_pages_dirty_lock(&p, 1, true);
 )
 
 @release depends on patch && gup@
 expression P, N;
-position q : script:python () { conv_fn(q) };
+identifier rel = {release_pages, put_user_pages};
+position q : script:python (rel, P, N) { conv_args(q, rel, P, N) };
 @@
 
-- release_pages@q(P, N)
+- rel@q(P, N)
 + unpin_user_pages(P, N)
+
+@release_dirty depends on patch && gup@
+expression P, N, D;
+position q : script:python (P, N, D) { conv_pudl(q, P, N, D) };
+@@
+
+- put_user_pages_dirty_lock@q(P, N, D)
++ unpin_user_pages_dirty_lock(P, N, D)
+
+@release_dirty2 depends on patch && gup@
+expression P, N;
+identifier rel = {put_user_pages_dirty_lock, put_user_pages_dirty};
+position q : script:python (rel, P, N) { conv_args(q, rel, P, N) };
+@@
+
+- rel@q(P, N)
++ unpin_user_pages_dirty_lock(P, N, true)
 
 @put depends on patch && gup@
 expression E;
-position q : script:python () { conv_fn(q) };
+identifier rel = {put_page, page_cache_release, put_user_page};
+position q : script:python (rel, E) { conv_rel(q, rel, E) };
 @@
 
-- put_page@q(E)
+- rel@q(E)
 + unpin_user_page(E)
 
 @flags_stmt depends on patch && gup@
 expression F;
-position f : script:python () { conv_fn(f) };
+position f : script:python () { conv_get(f) };
 @@
 
 - F@f |= FOLL_GET;
 
 @flags_or depends on patch && gup@
 expression E;
-position f : script:python () { conv_fn(f) };
+position f : script:python () { conv_get(f) };
 @@
 
 (
@@ -752,57 +1164,118 @@ position f : script:python () { conv_fn(f) };
 )
 
 @flags_only depends on patch && gup@
-position f : script:python () { conv_fn(f) };
+position f : script:python () { conv_get(f) };
 @@
 
 - FOLL_GET@f
 + 0
 
-@rename depends on patch && gup@
-position g : script:python () { conv_fn(g) };
+@depends on patch && gup@
+expression list es;
+position g : script:python (es) { rename_gup(g, es) };
 @@
 
-(
 - get_user_pages@g
 + pin_user_pages
-|
-- get_user_pages_fast@g
-+ pin_user_pages_fast
-|
-- get_user_pages_unlocked@g
-+ pin_user_pages_unlocked
-|
-- get_user_pages_remote@g
-+ pin_user_pages_remote
-)
-  (...)
+  (es)
 
-// Safety net: nothing of the old API may survive in a converted function.
-@leftover depends on patch && gup@
-identifier lf = {get_user_pages, get_user_pages_fast, get_user_pages_unlocked,
-		 get_user_pages_remote, put_page, release_pages};
-position l : script:python () { conv_fn(l) };
+@depends on patch && gup@
+expression list es;
+position g : script:python (es) { rename_gup_fast(g, es) };
 @@
 
-lf@l(...)
+- get_user_pages_fast@g
++ pin_user_pages_fast
+  (es)
+
+@depends on patch && gup@
+expression list es;
+position g : script:python (es) { rename_gup_unlocked(g, es) };
+@@
+
+- get_user_pages_unlocked@g
++ pin_user_pages_unlocked
+  (es)
+
+@depends on patch && gup@
+expression list es;
+position g : script:python (es) { rename_gup_remote(g, es) };
+@@
+
+- get_user_pages_remote@g
++ pin_user_pages_remote
+  (es)
+
+// Older shapes (tsk/mm, write/force, vmas): the call is rebuilt.
+@old_shape depends on patch && gup@
+identifier gf = {get_user_pages, get_user_pages_unlocked, get_user_pages_remote,
+		 get_user_pages_longterm};
+expression list es;
+position g : script:python (gf, es) { conv_get(g) };
+@@
+
+gf@g(es)
+
+@script:python old_call@
+gf << old_shape.gf;
+es << old_shape.es;
+nc;
+@@
+
+coccinelle.nc = cocci.make_expr(new_call(gf, es))
+
+@depends on patch && gup@
+identifier old_shape.gf;
+expression list old_shape.es;
+position old_shape.g;
+expression old_call.nc;
+@@
+
+- gf@g(es)
++ nc
+
+// Safety net: no approved call may survive the patch rules.
+@leftover depends on patch && gup@
+identifier lf = {get_user_pages, get_user_pages_fast, get_user_pages_unlocked,
+		 get_user_pages_remote, get_user_pages_longterm, put_page,
+		 page_cache_release, put_user_page, release_pages,
+		 put_user_pages, put_user_pages_dirty_lock,
+		 put_user_pages_dirty};
+expression list es;
+position l;
+@@
+
+lf@l(es)
 
 @script:python depends on patch@
 lf << leftover.lf;
+es << leftover.es;
 l << leftover.l;
 @@
 
-half_converted(l, lf + '()')
+if lf.startswith('get_') and fkey(l[0]) in GET_FNS or \
+   call_key(fkey(l[0]), lf, [str(es)]) in APPROVED:
+	half_converted(l, lf + '()')
 
 // ------------------------------------------------------------------------
 // Context, org and report modes.
 
-@ctx depends on context && gup@
+@depends on context && gup@
 identifier cf = {get_user_pages, get_user_pages_fast, get_user_pages_unlocked,
-		 get_user_pages_remote, put_page, release_pages};
-position c : script:python () { conv_fn(c) };
+		 get_user_pages_remote, get_user_pages_longterm};
+position c : script:python () { conv_get(c) };
 @@
 
 * cf@c(...)
+
+@depends on context && gup@
+identifier rf = {put_page, page_cache_release, put_user_page, release_pages,
+		 put_user_pages, put_user_pages_dirty_lock, put_user_pages_dirty};
+expression list es;
+position r : script:python (rf, es) { conv_rel(r, rf, es) };
+@@
+
+* rf@r(es)
 
 @script:python depends on org@
 gf << gup.gf;
@@ -810,7 +1283,8 @@ g << gup.g;
 @@
 
 analyse()
-coccilib.org.print_todo(g[0], VERDICT.get(key(g[0]), 'keep [unknown] %s' % gf))
+coccilib.org.print_todo(g[0], VERDICT.get((g[0].line, g[0].column),
+			'keep [unknown] %s' % gf))
 
 @script:python depends on report@
 gf << gup.gf;
@@ -818,5 +1292,5 @@ g << gup.g;
 @@
 
 analyse()
-coccilib.report.print_report(g[0], VERDICT.get(key(g[0]),
+coccilib.report.print_report(g[0], VERDICT.get((g[0].line, g[0].column),
 			     'keep [unknown] %s' % gf))

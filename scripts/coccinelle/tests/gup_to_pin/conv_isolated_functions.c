@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // verdict: convert
-// verdict: cpu-only
+// verdict: cpu-read-only
 /* one function converts, the CPU-only one next to it is untouched */
 static int demo_dma_fn(struct device *dev, unsigned long uaddr)
 {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// verdict: cpu-only
+// verdict: cpu-read-only
 /* CPU-only: copy out of every page through page_address() */
 static int demo_snapshot(unsigned long uaddr, int n, char *buf)
 {

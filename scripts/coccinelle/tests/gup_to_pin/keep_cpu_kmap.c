@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// verdict: cpu-only
+// verdict: cpu-read-only
 /* CPU-only: the page is only read through kmap() */
 static int demo_peek(unsigned long uaddr, u32 *val)
 {

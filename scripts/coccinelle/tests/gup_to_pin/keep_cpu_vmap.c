@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// verdict: cpu-only
+// verdict: cpu-read-only
 /* CPU-only: vmap()ed and parsed by the CPU */
 static int demo_parse(unsigned long uaddr, int n)
 {

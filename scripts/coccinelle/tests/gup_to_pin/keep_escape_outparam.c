@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// verdict: escape-struct
+// verdict: not-local
 /* the page leaves through an output parameter */
 static int demo_lookup(struct device *dev, unsigned long uaddr,
 		       struct page **pagep, dma_addr_t *dmap)

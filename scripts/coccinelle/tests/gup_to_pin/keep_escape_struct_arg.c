@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// verdict: escape-struct
+// verdict: no-teardown
 /* the pages array itself is a structure member */
 static int demo_obj_pin(struct demo_obj *obj, struct device *dev,
 			unsigned long uaddr)

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// verdict: escape-struct
+// verdict: no-teardown
 /* half-conversion trap: sg_set_page() on an iterator over a stored table */
 static int demo_iter_pin(struct demo_buf *buf, struct device *dev,
 			 unsigned long uaddr, int n)

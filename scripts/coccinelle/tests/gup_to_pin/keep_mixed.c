@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // verdict: mixed
-// verdict: cpu-only
+// verdict: cpu-read-only
 /* one GUP call feeds DMA, the other is CPU-only: the function is kept */
 static int demo_mixed(struct device *dev, unsigned long data, unsigned long hdr)
 {

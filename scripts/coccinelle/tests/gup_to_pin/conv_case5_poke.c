@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// verdict: cpu-only
-/* FOLL_GET kept by design: ptrace-like poke through kmap_local_page() */
+// verdict: convert
+/* case 5 of pin_user_pages.rst: written through kmap_local_page() and dirtied; FOLL_GET dropped */
 static int demo_poke(struct mm_struct *mm, unsigned long addr, u8 byte)
 {
 	struct page *page;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// verdict: unmatched-release
-/* another page is released with put_page() in the same function */
+// verdict: convert
+/* the user page is converted, the alloc_page() page in the same function is not */
 static int demo_bounce(struct device *dev, unsigned long uaddr)
 {
 	struct page *page, *bounce;

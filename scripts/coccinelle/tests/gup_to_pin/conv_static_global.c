@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// verdict: not-local
-/* a file-scope pages array may be released anywhere in the file */
+// verdict: convert
+/* a static file-scope array, released in another function of the file */
 static struct page *demo_ring_pages[4];
 
 static int demo_ring_pin(struct device *dev, unsigned long uaddr)

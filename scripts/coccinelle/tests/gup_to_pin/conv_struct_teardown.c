@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// verdict: escape-struct
-/* pages stored in the context and released in demo_ctx_release() */
+// verdict: convert
+/* pages kept in the context and released in demo_ctx_release() */
 struct demo_ctx {
 	struct page **pages;
 	int npages;
