@@ -23,8 +23,10 @@ COCCI = os.path.join(ROOT, 'tools/testing/page_pin/cocci')
 def run_cocci_checks():
     rows = []
     t0 = time.time()
+    base = ensure_base_tree()
     res = subprocess.run(['bash', os.path.join(COCCI, 'test_corpus.sh')],
-                         capture_output=True, text=True)
+                         capture_output=True, text=True,
+                         env=dict(os.environ, KTREE=base))
     row = tap_row('cocci-corpus', res.stdout, time.time() - t0)
     if res.returncode and not row['failed']:
         row['failed'] = 1
@@ -36,7 +38,6 @@ def run_cocci_checks():
     # Re-running the script on the base must reproduce the committed
     # driver conversions exactly.
     t0 = time.time()
-    base = ensure_base_tree()
     with tempfile.TemporaryDirectory() as tmp:
         res = subprocess.run(['bash', os.path.join(COCCI, 'regen_drivers.sh'),
                               base, tmp], capture_output=True, text=True)

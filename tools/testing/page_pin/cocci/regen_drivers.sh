@@ -82,7 +82,8 @@ subject_prefix() {
 }
 
 cd "$base"
-grep -rlE --include='*.c' '\bget_user_pages(_fast|_unlocked|_remote)?\s*\(' \
+grep -rlE --include='*.c' \
+	'\b(__)?get_user_pages(_fast|_unlocked|_remote|_locked|_longterm|_fast_only)?\s*\(' \
 	drivers | sort >"$tmp/files" || true
 
 rm -f "$outdir"/[0-9][0-9][0-9][0-9]-*.patch
@@ -108,8 +109,9 @@ while read -r f; do
 		echo
 		echo "This patch was generated with scripts/coccinelle/gup_to_pin.cocci,"
 		echo "which converts a call site only when the pages reach a DMA,"
-		echo "scatterlist, bio or physical-address user and every release of"
-		echo "them is visible in the same function and converted with it:"
+		echo "scatterlist, bio or physical-address user (or are written"
+		echo "through the CPU and dirtied) and every release of them is"
+		echo "found in the same file and converted with it:"
 		echo
 		printf '%s\n' "$verdicts" | sed 's/^/  /'
 		echo

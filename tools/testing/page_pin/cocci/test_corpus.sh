@@ -10,7 +10,11 @@
 # The result is TAP-like: "ok N name" / "not ok N name", then the line
 # "N passed, N failed".  Exits non-zero on any failure.
 #
-# Usage: test_corpus.sh [case-name...]
+# With no case names it also checks that a run over many files (--dir
+# --jobs 2, and make coccicheck in the kernel tree $KTREE) gives the same
+# verdicts and patches as one run per file.
+#
+# Usage: [KTREE=kernel-tree] test_corpus.sh [case-name...]
 # spatch is taken from PATH (override with SPATCH=...).
 
 set -euo pipefail
@@ -66,7 +70,7 @@ for name in "${cases[@]}"; do
 			while read -r tag; do
 				grep -qF "[$tag]" "$tmp/$name.rep" ||
 					why="report lacks [$tag]"
-			done < <(sed -n 's|^// verdict: *\([a-z-]*\).*|\1|p' "$src")
+			done < <(sed -n 's|^// verdict: *\([a-z-]*\( [A-Za-z_0-9]*\)\{0,1\}\).*|\1|p' "$src")
 		fi
 	fi
 	if [ -z "$why" ]; then
@@ -111,5 +115,60 @@ if [ $# -eq 0 ]; then
 	fi
 fi
 
-echo "$pass passed, $fail failed"
+# One file at a time, whatever the invocation: spatch --dir --jobs 2 and
+# make coccicheck (on the kernel tree in $KTREE) over the whole corpus must
+# give exactly the verdicts and the patches of one run per file.
+skip=0
+if [ $# -eq 0 ]; then
+	mkdir "$tmp/all"
+	cp "$tests"/*.c "$tmp/all/"
+	# patch headers name a random temporary file
+	norm='s@/tmp/cocci-output-[0-9]*-[0-9a-f]*-@@; s@^\(---\|+++\) [ab]/@\1 @'
+	opts=(--very-quiet --no-includes --include-headers --sp-file "$root/$cocci")
+	for mode in report patch; do
+		for f in "$tmp"/all/*.c; do
+			(cd "$tmp/all" && "$spatch" "${opts[@]}" -D $mode \
+				"$(basename "$f")" 2>&1)
+		done | sed -e 's|^\./||' -e "$norm" | sort >"$tmp/one.$mode"
+		(cd "$tmp/all" && "$spatch" "${opts[@]}" -D $mode --dir . \
+			--jobs 2 2>&1) | sed -e 's|^\./||' -e "$norm" |
+			grep -v '^diff -u -p ' | sort >"$tmp/dir.$mode"
+	done
+	n=$((n + 1))
+	if [ ! -s "$tmp/one.report" ]; then
+		fail=$((fail + 1))
+		echo "not ok $n multi_file_dir_jobs # no verdicts at all"
+	elif cmp -s "$tmp/one.report" "$tmp/dir.report" &&
+	     cmp -s "$tmp/one.patch" "$tmp/dir.patch"; then
+		pass=$((pass + 1))
+		echo "ok $n multi_file_dir_jobs"
+	else
+		fail=$((fail + 1))
+		echo "not ok $n multi_file_dir_jobs # --dir --jobs 2 differs from one file per run"
+		{ diff "$tmp/one.report" "$tmp/dir.report"; diff "$tmp/one.patch" "$tmp/dir.patch"; } | sed 's/^/#   /' | head -20
+	fi
+	n=$((n + 1))
+	if [ -z "${KTREE:-}" ]; then
+		skip=$((skip + 1))
+		echo "ok $n make_coccicheck # SKIP KTREE (a kernel tree) not given"
+	else
+		make -s -C "$KTREE" coccicheck MODE=report J=2 \
+			COCCI="$root/$cocci" M="$tmp/all" 2>&1 |
+			sed -n "s|^$tmp/all/||p" | sort >"$tmp/cc.report"
+		if cmp -s "$tmp/one.report" "$tmp/cc.report"; then
+			pass=$((pass + 1))
+			echo "ok $n make_coccicheck"
+		else
+			fail=$((fail + 1))
+			echo "not ok $n make_coccicheck # differs from one file per run"
+			diff "$tmp/one.report" "$tmp/cc.report" | sed 's/^/#   /' | head -20
+		fi
+	fi
+fi
+
+if [ "$skip" -gt 0 ]; then
+	echo "$pass passed, $fail failed, $skip skipped"
+else
+	echo "$pass passed, $fail failed"
+fi
 [ "$fail" -eq 0 ]
