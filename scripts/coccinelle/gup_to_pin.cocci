@@ -45,6 +45,7 @@ virtual report
 
 @initialize:python@
 @@
+import os
 import re
 
 # The get_user_pages*() family, 6.12 and older shapes.  gup_shape() says,
@@ -132,7 +133,15 @@ HARMLESS = frozenset([
 	'WARN_ON', 'WARN_ON_ONCE', 'put_user_pages', 'PageHighMem',
 	'PageReserved', 'PageCompound', 'PageLocked', 'lock_page',
 	'unlock_page', 'trylock_page', 'PageAnon', 'PageSwapBacked',
-	'wait_on_page_writeback', 'folio_wait_writeback',
+	'wait_on_page_writeback', 'folio_wait_writeback', 'compound_order',
+	'compound_nr', 'thp_nr_pages', 'folio_nr_pages', 'page_zone',
+	'page_mapping', 'page_to_virt', 'PageTransHuge', 'dma_mapping_error',
+	'sg_set_buf', 'sg_chain', 'sg_unmark_end', 'sg_dma_page_iter',
+	'for_each_sg', 'list_add', 'list_add_tail', 'list_del', 'INIT_LIST_HEAD',
+	'spin_lock', 'spin_unlock', 'spin_lock_irqsave', 'spin_unlock_irqrestore',
+	'mutex_lock', 'mutex_unlock', 'atomic_set', 'atomic_read', 'memcpy',
+	'get_order', 'ALIGN', 'PAGE_ALIGN', 'DIV_ROUND_UP', 'kref_init',
+	'kref_get', 'init_completion', 'complete', 'wait_for_completion',
 ]) | CPU_USERS | DIRTY
 # memcpy(dst, src, n) of page pointers copies the ownership.
 COPIES = frozenset(['memcpy', 'memmove'])
@@ -147,28 +156,53 @@ SCALAR = re.compile(r'^(const\s+|volatile\s+)*(unsigned|signed|int|long|short|'
 		    r'atomic_t|spinlock_t|struct mutex\b)[^*]*$')
 
 
-def reset(fname):
-	"""Forget everything: a new file starts."""
-	global CUR, SITES, CALLS, ASSIGNS, RETURNS, ITERS, DECLS, PARAMS
-	global FUNCS, STATIC, TYPES, DONE, VERDICT, APPROVED, GET_FNS
-	CUR = fname
-	SITES = []	# [site]
-	CALLS = {}	# fn -> [(callee, [args], line)]
-	ASSIGNS = {}	# fn -> [(lhs, rhs)]
-	RETURNS = {}	# fn -> [expr]
-	ITERS = {}	# fn -> [(iterator, [args])]
-	DECLS = {}	# fn -> set(local variable names)
-	PARAMS = {}	# fn -> [(line, column, name)]
-	FUNCS = {}	# fn -> number of definitions (#ifdef variants)
-	STATIC = set()	# static functions
-	TYPES = {}	# (fn, name) -> type of a local or parameter
-	DONE = False
-	VERDICT = {}	# (line, column) of a get call -> message
-	APPROVED = set()	# (fn, callee, args) of the calls to convert
-	GET_FNS = set()	# functions whose get calls are converted
+# Per-file state.  spatch may be given several files at once (they are
+# then transformed together, rule by rule), and it renames a file after
+# every rule that changed it (cocci_small_output-PID-RANDOM-name.c, with
+# shifted lines), so the state is kept per original file, found again by
+# its base name, and nothing in the patch rules is keyed by line.
+FILES = {}
+STATE = ('SITES', 'CALLS', 'ASSIGNS', 'RETURNS', 'ITERS', 'DECLS', 'PARAMS',
+	 'FUNCS', 'STATIC', 'TYPES', 'VERDICT', 'APPROVED', 'GET_FNS', 'FLAGS')
+RENAMED = re.compile(r'^(.*/)?cocci_small_output-\d+-[0-9a-f]+-')
 
 
-reset(None)
+def new_state():
+	return {
+		'SITES': [],	# [site]
+		'CALLS': {},	# fn -> [(callee, [args], line)]
+		'ASSIGNS': {},	# fn -> [(lhs, rhs)]
+		'RETURNS': {},	# fn -> [expr]
+		'ITERS': {},	# fn -> [(iterator, [args])]
+		'DECLS': {},	# fn -> set(local variable names)
+		'PARAMS': {},	# fn -> [(line, column, name)]
+		'FUNCS': {},	# fn -> number of definitions (#ifdef variants)
+		'STATIC': set(),	# static functions
+		'TYPES': {},	# (fn, name) -> type of a local or parameter
+		'VERDICT': {},	# (line, column) of a get call -> message
+		'APPROVED': set(),	# (fn, callee, args) of the calls to convert
+		'GET_FNS': set(),	# functions whose get calls are converted
+		'FLAGS': {'done': False, 'unseen': False},
+	}
+
+
+def select(path):
+	"""Make the state of the file being processed the current one."""
+	global CUR
+	path = str(path)
+	if RENAMED.match(path):
+		base = RENAMED.sub('', path)
+		orig = [f for f in FILES if os.path.basename(f) == base]
+		if len(orig) != 1:
+			raise Exception('gup_to_pin: %d files named %s in one spatch '
+					'run; give them one at a time' %
+					(len(orig), base))
+		path = orig[0]
+	CUR = path
+	globals().update(FILES.setdefault(path, new_state()))
+
+
+select('<none>')
 
 
 def fkey(p):
@@ -293,7 +327,9 @@ def node_of(fn, e):
 			break
 		else:
 			return None
-	while fields and fields[-1] in SUBFIELDS:
+	# sgt->sgl and obj->sgt.sgl are the table: only for an sg_table
+	while fields and fields[-1] in SUBFIELDS and \
+	      (len(fields) > 1 or 'sg_table' in TYPES.get((fn, root), '')):
 		fields.pop()
 	if fields and root in DECLS.get(fn, ()) and \
 	   not re.search(r'[*\[]', TYPES.get((fn, root), '*')):
@@ -368,6 +404,10 @@ def gup_shape(name, a):
 	if name == 'get_user_pages' and n == 6:
 		return a[4], a[2], a[5], 'pin_user_pages(%s, %s, %s, %s)' % (
 			a[0], a[1], foll_flags(a[2], a[3]), a[4]), None
+	if name == 'get_user_pages' and n == 7 and cur:
+		# tsk/mm under #if next to the 4.9+ argument list
+		return a[5], a[4], a[6], 'pin_user_pages(%s, %s, %s, %s)' % \
+			tuple(a[2:6]), None
 	if name == 'get_user_pages' and n == 8:
 		fl = foll_flags(a[4], a[5])
 		if cur:
@@ -506,6 +546,8 @@ def fn_nodes():
 
 
 def release_args_ok(f, a):
+	if f == 'release_pages':
+		return len(a) in (2, 3)	# before 4.15: a third "cold" argument
 	return len(a) == {'put_page': 1, 'page_cache_release': 1,
 			  'put_user_page': 1, 'release_pages': 2,
 			  'put_user_pages': 2, 'put_user_pages_dirty': 2}.get(
@@ -523,6 +565,10 @@ def judge(cl, taint, touched, sites):
 		return n is not None and cl.find(n) == root
 
 	members = set(n for n in list(cl.up) if mine(n))
+	if os.environ.get('GUP_TO_PIN_DEBUG'):
+		print('class of %s: %s' % (', '.join('L%d' % s['line']
+						     for s in sites),
+					   sorted(members)))
 	vetoes, rels = [], []
 	dma = dirty = cpu = False
 	fns = set(fn for fn, s in touched.items() if any(mine(n) for n in s))
@@ -530,6 +576,10 @@ def judge(cl, taint, touched, sites):
 	for s in sites:
 		if s['veto']:
 			veto(vetoes, *s['veto'])
+		if directive_in_call(s['line'], s['name']):
+			veto(vetoes, 'ifdef-args', 'an #if inside the arguments of '
+			     '%s() at line %d: convert it by hand' % (s['name'],
+								    s['line']))
 		if s['vmas'] is not None and not is_null(s['vmas']):
 			veto(vetoes, 'vmas', '%s() at line %d fills a vmas array '
 			     '(%s); pin_user_pages*() has no such argument' %
@@ -553,7 +603,12 @@ def judge(cl, taint, touched, sites):
 					  for n in nodes_in(fn, x))
 			if f in RELEASES:
 				if a and mine(direct[0]):
-					if f in CONV_RELEASES and \
+					if directive_in_call(line, f):
+						veto(vetoes, 'ifdef-args', 'an #if '
+						     'inside the arguments of %s() at '
+						     'line %d: convert it by hand' %
+						     (f, line))
+					elif f in CONV_RELEASES and \
 					   release_args_ok(f, a):
 						rels.append((fn, f, a, line))
 						dirty |= 'dirty' in f
@@ -575,7 +630,7 @@ def judge(cl, taint, touched, sites):
 				veto(vetoes, 'extra-ref', '%s() at line %d takes an '
 				     'extra reference that a put_page() may '
 				     'drop' % (f, line))
-			elif f in DMA_USERS:
+			elif f in DMA_USERS or f.startswith('dmaengine_prep_'):
 				dma = True
 			elif f in DIRTY:
 				dirty = True
@@ -604,12 +659,7 @@ def judge(cl, taint, touched, sites):
 			     'from %s' % (n[-1], taint[n]))
 		if n[0] == 'l' and n[2] in param_names(n[1]) and \
 		   n[1] not in STATIC:
-			if any(r[0] == n[1] for r in rels):
-				veto(vetoes, 'extern-release %s' % n[1],
-				     '%s() releases pages it is given and is not '
-				     'static: callers outside this file may pass '
-				     'other pages' % n[1])
-			else:
+			if fills(n, sites):
 				veto(vetoes, 'extern-caller %s' % n[1],
 				     'the pages pass through parameter "%s" of %s(), '
 				     'which is not static: callers outside this '
@@ -617,6 +667,10 @@ def judge(cl, taint, touched, sites):
 		if n[0] == 'r' and n[1] not in STATIC:
 			veto(vetoes, 'escape-return', 'the pages are returned '
 			     'from %s(), which is not static' % n[1])
+	for f in sorted(set(r[0] for r in rels) - site_fns - STATIC):
+		veto(vetoes, 'extern-release %s' % f, '%s() releases the pages '
+		     'and is not static: callers outside this file may use it '
+		     'on other pages, or expect a put_page()' % f)
 	kept = [n for n in sorted(members) if n[0] in 'fgr' or n[0] == 'l' and
 		n[1] in site_fns and n[2] in param_names(n[1])]
 	if kept and rels and all(r[0] in site_fns for r in rels):
@@ -651,30 +705,46 @@ def judge(cl, taint, touched, sites):
 	return vetoes, rels, users
 
 
+def fills(n, sites):
+	"""Does the function of parameter node n put pages into it (a get
+	call, or a store through it)?  Then its callers hold the pages."""
+	fn = n[1]
+	if any(s['fn'] == fn and s['node'] == n for s in sites):
+		return True
+	return any(node_of(fn, lhs) == n for lhs, rhs in ASSIGNS.get(fn, []))
+
+
 def veto(reasons, tag, msg):
 	if (tag, msg) not in reasons:
 		reasons.append((tag, msg))
 
 
-def address_taken():
-	"""The file's functions that are used as values (callbacks): their
-	callers cannot be seen."""
+def source():
+	"""The current file without comments and string literals (lines
+	kept), or None."""
 	try:
 		with open(CUR, errors='replace') as f:
 			text = f.read()
 	except (OSError, TypeError):
+		return None
+	return re.sub(r'/\*.*?\*/|//[^\n]*|"(\\.|[^"\\\n])*"',
+		      lambda m: re.sub(r'[^\n]', ' ', m.group(0)), text, flags=re.S)
+
+
+def address_taken():
+	"""The file's functions that are used as values (callbacks): their
+	callers cannot be seen."""
+	text = source()
+	if text is None:
 		return set(FUNCS)
-	text = re.sub(r'/\*.*?\*/|//[^\n]*|"(\\.|[^"\\\n])*"', ' ', text,
-		      flags=re.S)
 	return set(fn for fn in FUNCS
 		   if re.search(r'\b%s\b(?!\s*\()' % re.escape(fn), text))
 
 
 def analyse():
-	global DONE
-	if DONE:
+	if FLAGS['done']:
 		return
-	DONE = True
+	FLAGS['done'] = True
 	for s in SITES:
 		pages, flags, vmas, new, v = gup_shape(s['name'], s['args'])
 		s.update(flags=flags, vmas=vmas, veto=v, node=None)
@@ -689,6 +759,7 @@ def analyse():
 	global CALLED, ADDR_TAKEN
 	CALLED = set(f for calls in CALLS.values() for f, a, line in calls)
 	ADDR_TAKEN = address_taken()
+	FLAGS['called'], FLAGS['addr_taken'] = CALLED, ADDR_TAKEN
 	cl, taint = build_classes()
 	touched = fn_nodes()
 	groups = {}
@@ -715,23 +786,6 @@ def analyse():
 				  'they need a pin')]
 		else:
 			ok[k] = []
-	# all get calls of a function are converted together, or none
-	changed = True
-	while changed:
-		changed = False
-		for k, sites in groups.items():
-			if ok[k]:
-				continue
-			for s in sites:
-				other = [(k2, s2) for k2, ss in groups.items()
-					 for s2 in ss if s2['fn'] == s['fn'] and ok[k2]]
-				if other:
-					ok[k] = [('mixed', 'another get call in %s() '
-						  '(line %d) is kept, so this one '
-						  'is kept too' % (s['fn'],
-								   other[0][1]['line']))]
-					changed = True
-					break
 	# a release that is approved must not share its text with one that is not
 	for k, sites in groups.items():
 		if ok[k]:
@@ -740,6 +794,7 @@ def analyse():
 			APPROVED.add(call_key(fn, f, a))
 		for s in sites:
 			GET_FNS.add(s['fn'])
+			APPROVED.add(get_key(s['fn'], s['name'], s['args']))
 	for k, sites in groups.items():
 		vetoes, rels, users = result[k]
 		for s in sites:
@@ -760,12 +815,33 @@ def analyse():
 						     gets, where))
 
 
+def get_key(fn, name, args):
+	"""A get call is known by its function, name and pages argument:
+	FOLL_GET may have been dropped from its flags already."""
+	pages = gup_shape(name, args)[0]
+	return (fn, 'get:' + name, norm(pages))
+
+
+def conv_site(p, name, es):
+	select(p[0].file)
+	analyse()
+	return get_key(fkey(p[0]), name, args_list(es)) in APPROVED
+
+
+def args_list(es):
+	if hasattr(es, 'elements'):
+		return [str(x) for x in es.elements]
+	return split_args(str(es))
+
+
 def conv_get(p):
+	select(p[0].file)
 	analyse()
 	return fkey(p[0]) in GET_FNS
 
 
 def conv_rel(p, callee, args):
+	select(p[0].file)
 	analyse()
 	return call_key(fkey(p[0]), callee, [args]) in APPROVED
 
@@ -782,12 +858,16 @@ def conv_args(p, callee, *args):
 	return conv_rel(p, callee, ','.join(str(x) for x in args))
 
 
+def conv_cold(p, *args):
+	return conv_args(p, 'release_pages', *args)
+
+
 def conv_pudl(p, *args):
 	return conv_args(p, 'put_user_pages_dirty_lock', *args)
 
 
 def renamed(p, name, es):
-	return conv_get(p) and new_call(name, es) is None
+	return conv_site(p, name, es) and new_call(name, es) is None
 
 
 def rename_gup(p, es):
@@ -807,11 +887,7 @@ def rename_gup_remote(p, es):
 
 
 def new_call(name, es):
-	if hasattr(es, 'elements'):
-		a = [str(x) for x in es.elements]
-	else:
-		a = split_args(str(es))
-	return gup_shape(name, a)[3]
+	return gup_shape(name, args_list(es))[3]
 
 
 def half_converted(p, what):
@@ -822,6 +898,54 @@ def half_converted(p, what):
 
 def args_of(es):
 	return [str(x) for x in es.elements]
+
+
+def directive_in_call(line, name):
+	"""Is there a preprocessor line inside the arguments of the call to
+	name on this line?"""
+	text = FLAGS.get('text')
+	if text is None:
+		text = FLAGS['text'] = source() or ''
+	lines = text.split('\n')
+	if not 0 < line <= len(lines):
+		return False
+	start = sum(len(x) + 1 for x in lines[:line - 1])
+	m = re.compile(r'\b%s\s*\(' % re.escape(name)).search(text, start)
+	if not m:
+		return False
+	d, i = 0, m.end() - 1
+	while i < len(text):
+		d += {'(': 1, ')': -1}.get(text[i], 0)
+		if d == 0:
+			break
+		i += 1
+	return re.search(r'\n[ \t]*#', text[m.start():i]) is not None
+
+
+def report_unseen(p):
+	"""Give a verdict to the get calls spatch could not parse (#if
+	inside a statement, for instance), once per file."""
+	if FLAGS['unseen']:
+		return
+	FLAGS['unseen'] = True
+	text = source()
+	if text is None:
+		return
+	seen = set(s['line'] for s in SITES)
+	call = re.compile(r'\b(%s)\s*\(' % '|'.join(GUP_NAMES))
+	for m in call.finditer(text):
+		start = text.rfind('\n', 0, m.start()) + 1
+		before = text[start:m.start()]
+		line = text.count('\n', 0, m.start()) + 1
+		if line in seen or re.search(r'(\b(long|int|void|extern|static|'
+					     r'inline)\s+|\*\s*)$', before) or \
+		   before.lstrip().startswith('#'):
+			continue
+		print('%s:%d:%d-%d: keep [unseen] %s: spatch could not parse the '
+		      'code around this call (an #if inside the statement?), so '
+		      'its pages cannot be followed' % (
+			      p[0].file, line, len(before),
+			      len(before) + len(m.group(1)), m.group(1)))
 
 // ------------------------------------------------------------------------
 // Collection: in a file with a get_user_pages*() call, every get call and,
@@ -845,8 +969,7 @@ es << gup.es;
 g << gup.g;
 @@
 
-if g[0].file != CUR:
-	reset(g[0].file)
+select(g[0].file)
 SITES.append({'name': gf, 'args': args_of(es), 'key': (g[0].line, g[0].column),
 	      'line': int(g[0].line), 'fn': fkey(g[0])})
 
@@ -864,6 +987,7 @@ es << calls.es;
 c << calls.c;
 @@
 
+select(c[0].file)
 add(CALLS, fkey(c[0]), (str(fe), args_of(es), int(c[0].line)))
 
 @assigns depends on gup@
@@ -879,6 +1003,7 @@ R << assigns.R;
 a << assigns.a;
 @@
 
+select(a[0].file)
 add(ASSIGNS, fkey(a[0]), (str(L), str(R)))
 
 @rets depends on gup@
@@ -893,6 +1018,7 @@ E << rets.E;
 r << rets.r;
 @@
 
+select(r[0].file)
 add(RETURNS, fkey(r[0]), str(E))
 
 @iters depends on gup@
@@ -910,6 +1036,7 @@ es << iters.es;
 i << iters.i;
 @@
 
+select(i[0].file)
 add(ITERS, fkey(i[0]), (str(I), args_of(es)))
 
 @decls depends on gup@
@@ -930,6 +1057,7 @@ x << decls.x;
 d << decls.d;
 @@
 
+select(d[0].file)
 DECLS.setdefault(fkey(d[0]), set()).add(str(x))
 TYPES[(fkey(d[0]), str(x))] = str(T)
 
@@ -948,6 +1076,7 @@ R << inits.R;
 d << inits.d;
 @@
 
+select(d[0].file)
 add(ASSIGNS, fkey(d[0]), (str(x), str(R)))
 
 @params depends on gup@
@@ -964,6 +1093,7 @@ x << params.x;
 d << params.d;
 @@
 
+select(d[0].file)
 add(PARAMS, fkey(d[0]), (int(d[0].line), int(d[0].column), str(x)))
 TYPES[(fkey(d[0]), str(x))] = str(T)
 
@@ -979,18 +1109,23 @@ fn << funcs.fn;
 d << funcs.d;
 @@
 
+select(d[0].file)
 FUNCS[str(fn)] = FUNCS.get(str(fn), 0) + 1
 
 @statics depends on gup@
 identifier fn;
 type T;
+position d;
 @@
 
-static T fn(...) { ... }
+static T fn@d(...) { ... }
 
 @script:python@
 fn << statics.fn;
+d << statics.d;
 @@
+
+select(d[0].file)
 
 STATIC.add(str(fn))
 
@@ -1117,6 +1252,14 @@ position q : script:python (rel, P, N) { conv_args(q, rel, P, N) };
 - rel@q(P, N)
 + unpin_user_pages(P, N)
 
+@release_cold depends on patch && gup@
+expression P, N, C;
+position q : script:python (P, N, C) { conv_cold(q, P, N, C) };
+@@
+
+- release_pages@q(P, N, C)
++ unpin_user_pages(P, N)
+
 @release_dirty depends on patch && gup@
 expression P, N, D;
 position q : script:python (P, N, D) { conv_pudl(q, P, N, D) };
@@ -1211,7 +1354,7 @@ position g : script:python (es) { rename_gup_remote(g, es) };
 identifier gf = {get_user_pages, get_user_pages_unlocked, get_user_pages_remote,
 		 get_user_pages_longterm};
 expression list es;
-position g : script:python (gf, es) { conv_get(g) };
+position g : script:python (gf, es) { conv_site(g, gf, es) };
 @@
 
 gf@g(es)
@@ -1253,7 +1396,8 @@ es << leftover.es;
 l << leftover.l;
 @@
 
-if lf.startswith('get_') and fkey(l[0]) in GET_FNS or \
+select(l[0].file)
+if lf.startswith('get_') and conv_site(l, lf, es) or \
    call_key(fkey(l[0]), lf, [str(es)]) in APPROVED:
 	half_converted(l, lf + '()')
 
@@ -1263,10 +1407,11 @@ if lf.startswith('get_') and fkey(l[0]) in GET_FNS or \
 @depends on context && gup@
 identifier cf = {get_user_pages, get_user_pages_fast, get_user_pages_unlocked,
 		 get_user_pages_remote, get_user_pages_longterm};
-position c : script:python () { conv_get(c) };
+expression list es;
+position c : script:python (cf, es) { conv_site(c, cf, es) };
 @@
 
-* cf@c(...)
+* cf@c(es)
 
 @depends on context && gup@
 identifier rf = {put_page, page_cache_release, put_user_page, release_pages,
@@ -1282,6 +1427,7 @@ gf << gup.gf;
 g << gup.g;
 @@
 
+select(g[0].file)
 analyse()
 coccilib.org.print_todo(g[0], VERDICT.get((g[0].line, g[0].column),
 			'keep [unknown] %s' % gf))
@@ -1291,6 +1437,21 @@ gf << gup.gf;
 g << gup.g;
 @@
 
+select(g[0].file)
 analyse()
 coccilib.report.print_report(g[0], VERDICT.get((g[0].line, g[0].column),
 			     'keep [unknown] %s' % gf))
+
+@anyfn depends on report@
+identifier fn;
+position p;
+@@
+
+fn@p(...) { ... }
+
+@script:python depends on report@
+p << anyfn.p;
+@@
+
+select(p[0].file)
+report_unseen(p)

@@ -14,7 +14,9 @@
 # Precision = converted sites that should convert (to the right function) /
 # converted sites; recall = correct conversions / sites that should
 # convert; a file is exact when every get verdict and the set of converted
-# releases (with their replacement) are what it expects.  Report mode must
+# releases (with their replacement, dirty or not: a per-page
+# unpin_user_page() in a loop counts as the loop's unpin_user_pages()) are
+# what it expects.  Report mode must
 # also give every expected get site a verdict.
 #
 # Usage: score.py [--gate] [NAME...]
@@ -39,6 +41,16 @@ RELEASE = re.compile(r'\b(put_page|release_pages|page_cache_release|'
 UNPIN = re.compile(r'\b(unpin_user_pages_dirty_lock|unpin_user_page_range_'
                    r'dirty_lock|unpin_user_pages|unpin_user_page)\s*\(')
 PIN = re.compile(r'\b(pin_user_pages(_fast|_unlocked|_remote)?)\s*\(')
+
+
+def family(unpin):
+    """One page or the loop's array are the same release: unpin_user_page()
+    per element of a loop equals unpin_user_pages() of the loop.  Dirty or
+    not is what must match."""
+    return {'unpin_user_page': 'unpin', 'unpin_user_pages': 'unpin',
+            'unpin_user_pages_dirty_lock': 'unpin+dirty',
+            'unpin_user_page_range_dirty_lock': 'unpin+dirty'}.get(unpin,
+                                                                   unpin)
 
 
 def parse_expect(path):
@@ -123,7 +135,7 @@ def score_file(stem, tmp):
             m = UNPIN.search(text)
             done[line] = m.group(1) if m else '(removed)'
     for line in sorted(set(done) | set(rels)):
-        if done.get(line) != rels.get(line):
+        if family(done.get(line)) != family(rels.get(line)):
             problems.append(f'release L{line}: {done.get(line, "kept")}, '
                             f'expected {rels.get(line, "kept")}')
     return tp, fp, fn, problems

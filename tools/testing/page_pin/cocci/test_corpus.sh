@@ -11,8 +11,9 @@
 # "N passed, N failed".  Exits non-zero on any failure.
 #
 # With no case names it also checks that a run over many files (--dir
-# --jobs 2, and make coccicheck in the kernel tree $KTREE) gives the same
-# verdicts and patches as one run per file.
+# --jobs 2, all files on one command line, and make coccicheck in the
+# kernel tree $KTREE) gives the same verdicts and patches as one run per
+# file.
 #
 # Usage: [KTREE=kernel-tree] test_corpus.sh [case-name...]
 # spatch is taken from PATH (override with SPATCH=...).
@@ -123,7 +124,7 @@ if [ $# -eq 0 ]; then
 	mkdir "$tmp/all"
 	cp "$tests"/*.c "$tmp/all/"
 	# patch headers name a random temporary file
-	norm='s@/tmp/cocci-output-[0-9]*-[0-9a-f]*-@@; s@^\(---\|+++\) [ab]/@\1 @'
+	norm='s@/tmp/cocci-output-[0-9]*-[0-9a-f]*-@@; s@^\(---\|+++\) \([ab]\|\.\)/@\1 @'
 	opts=(--very-quiet --no-includes --include-headers --sp-file "$root/$cocci")
 	for mode in report patch; do
 		for f in "$tmp"/all/*.c; do
@@ -133,19 +134,27 @@ if [ $# -eq 0 ]; then
 		(cd "$tmp/all" && "$spatch" "${opts[@]}" -D $mode --dir . \
 			--jobs 2 2>&1) | sed -e 's|^\./||' -e "$norm" |
 			grep -v '^diff -u -p ' | sort >"$tmp/dir.$mode"
+		# all files on one command line: spatch handles them as a group
+		(cd "$tmp/all" && "$spatch" "${opts[@]}" -D $mode ./*.c 2>&1) |
+			sed -e 's|^\./||' -e "$norm" | sort >"$tmp/grp.$mode"
 	done
 	n=$((n + 1))
 	if [ ! -s "$tmp/one.report" ]; then
 		fail=$((fail + 1))
 		echo "not ok $n multi_file_dir_jobs # no verdicts at all"
 	elif cmp -s "$tmp/one.report" "$tmp/dir.report" &&
-	     cmp -s "$tmp/one.patch" "$tmp/dir.patch"; then
+	     cmp -s "$tmp/one.patch" "$tmp/dir.patch" &&
+	     cmp -s "$tmp/one.report" "$tmp/grp.report" &&
+	     cmp -s "$tmp/one.patch" "$tmp/grp.patch"; then
 		pass=$((pass + 1))
 		echo "ok $n multi_file_dir_jobs"
 	else
 		fail=$((fail + 1))
-		echo "not ok $n multi_file_dir_jobs # --dir --jobs 2 differs from one file per run"
-		{ diff "$tmp/one.report" "$tmp/dir.report"; diff "$tmp/one.patch" "$tmp/dir.patch"; } | sed 's/^/#   /' | head -20
+		echo "not ok $n multi_file_dir_jobs # --dir --jobs 2 or one run of all files differs from one file per run"
+		for m in report patch; do
+			diff "$tmp/one.$m" "$tmp/dir.$m"
+			diff "$tmp/one.$m" "$tmp/grp.$m"
+		done | sed 's/^/#   /' | head -20
 	fi
 	n=$((n + 1))
 	if [ -z "${KTREE:-}" ]; then

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// verdict: mixed
+// verdict: convert
 // verdict: cpu-read-only
-/* one GUP call feeds DMA, the other is CPU-only: the function is kept */
+/* one get call feeds DMA and converts, the CPU-only one is kept */
 static int demo_mixed(struct device *dev, unsigned long data, unsigned long hdr)
 {
 	struct page *dpage, *hpage;
