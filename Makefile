@@ -74,6 +74,13 @@ sanitizers: deps
 check-bare:
 	bash tools/testing/page_pin/bare.sh
 
+# Coccinelle: gup_to_pin.cocci scored on the real-code corpus
+# (scripts/coccinelle/tests/gup_to_pin/real/): precision, recall and exactly
+# right files per call site against hand-written expectations.
+.PHONY: cocci-score
+cocci-score: deps
+	$(PP) cocci-score
+
 # Build each driver conversion (drivers-patches/) with sparse, on an arch
 # where the driver builds (see tools/testing/page_pin/cocci/drivers.build).
 .PHONY: cocci-drivers

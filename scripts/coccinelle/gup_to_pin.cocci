@@ -93,7 +93,7 @@ DMA_USERS = CONTAINER_SINKS | frozenset([
 	'dma_map_page', 'dma_map_page_attrs', 'dma_map_sg', 'dma_map_sg_attrs',
 	'dma_map_sgtable', 'dma_map_single', 'dma_map_single_attrs',
 	'pci_map_page', 'pci_map_sg', 'pci_map_single', 'page_to_phys',
-	'page_to_pfn', 'virt_to_phys', '__pa', 'virt_to_bus', 'sg_phys',
+	'virt_to_phys', '__pa', 'virt_to_bus', 'sg_phys',
 	'ib_dma_map_page', 'ib_dma_map_sg', 'ib_dma_map_sg_attrs',
 	'ib_dma_map_sgtable_attrs', 'iommu_map', 'iommu_map_sg',
 	'page_to_dma', 'dma_map_resource', 'remap_pfn_range',
@@ -679,7 +679,7 @@ def judge(cl, taint, touched, sites):
 			     '(), '.join(sorted(site_fns)), kept[0][-1]))
 	phys = ('page_to_phys', 'page_to_pfn', 'virt_to_phys', '__pa',
 		'sg_phys', 'page_to_dma')
-	for fn in sorted(site_fns):
+	for fn in sorted(fns):
 		for lhs, rhs in ASSIGNS.get(fn, []):
 			base = toks(strip(lhs).lstrip('*&( '))[:1]
 			if not base or base[0] in DECLS.get(fn, ()) and \
@@ -687,7 +687,10 @@ def judge(cl, taint, touched, sites):
 			   not re.search(r'\b(%s)\s*\(' % '|'.join(phys), rhs) or \
 			   not any(mine(x) for x in nodes_in(fn, rhs)):
 				continue
-			if rels and all(r[0] in site_fns for r in rels):
+			# an address kept beyond the function is for a device
+			dma = True
+			if fn in site_fns and rels and \
+			   all(r[0] in site_fns for r in rels):
 				veto(vetoes, 'escape-phys', 'the address of the pages '
 				     'is stored in "%s", which outlives %s(), where '
 				     'they are released' % (lhs, fn))
@@ -807,9 +810,11 @@ def analyse():
 					  in sorted(rels, key=lambda r: r[3]))
 			gets = ', '.join('L%d %s()' % (x['line'], x['fn'])
 					 for x in sites)
+			new = gup_shape(s['name'], s['args'])[3] or \
+				s['name'].replace('get_', 'pin_', 1)
 			VERDICT[s['key']] = (
-				'[convert] %s() -> pin_user_pages*() (%s: %s) at %s '
-				'-> releases at %s' % (s['name'], users,
+				'[convert] %s() -> %s() (%s: %s) at %s -> releases '
+				'at %s' % (s['name'], new.split('(')[0], users,
 						     'DMA or device address' if users == 'dma'
 						     else 'written through the CPU',
 						     gets, where))
@@ -1187,6 +1192,29 @@ position q : script:python (rel, P, I) { conv_idx(q, rel, P, I) };
 - }
 + unpin_user_pages(P, N);
 )
+
+// a loop counter that only the folded loops used goes too
+@depends on patch && gup@
+identifier if_loop.I;
+type T;
+@@
+
+{
+... when any
+- T I;
+... when != I
+}
+
+@depends on patch && gup@
+identifier loop_dirty.I;
+type T;
+@@
+
+{
+... when any
+- T I;
+... when != I
+}
 
 @one_dirty_sg depends on patch && gup@
 expression D, S;

@@ -6,7 +6,7 @@
 # the kernel's own KTAP parser (tools/testing/kunit/kunit.py parse).
 #
 # Usage: pp.py tree | build ARCH... | check [--full] [ARCH...] | run | series
-#        | work | export | readme | cocci-report | cocci-drivers
+#        | work | export | readme | cocci-report | cocci-drivers | cocci-score
 #
 # This file is the command line and make check's order of work; each
 # responsibility has its own module, as in tools/testing/kunit/:
@@ -39,8 +39,8 @@ from pp_suites import (default_on_row, run_kunit, selftest_matrix,
                        soak_row)
 from pp_gates import (am_gate, bare_gate, bisect_gate, coherence_gate,
                       page_ext_flags_gate, sparse_gate, style_gates)
-from pp_cocci import (cmd_cocci_drivers, cmd_cocci_report, cocci_drivers_row,
-                      run_cocci_checks)
+from pp_cocci import (cmd_cocci_drivers, cmd_cocci_report, cmd_cocci_score,
+                      cocci_drivers_row, run_cocci_checks)
 from pp_results import cmd_readme, commit_id, record_time, write_table
 from pp_demo import cmd_run
 from pp_mutants import mutant_gate
@@ -187,6 +187,7 @@ def cmd_sanitizers(args):
 COMMANDS = {
     'tree': cmd_tree, 'build': cmd_build, 'check': cmd_check, 'run': cmd_run,
     'cocci-drivers': cmd_cocci_drivers, 'cocci-report': cmd_cocci_report,
+    'cocci-score': cmd_cocci_score,
     'work': cmd_work, 'export': cmd_export, 'readme': cmd_readme,
     'series': cmd_series, 'mutants': cmd_mutants,
     'sanitizers': cmd_sanitizers,

@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -35,6 +36,28 @@ def run_cocci_checks():
     rows.append(row)
     log(f'cocci-corpus: {row["passed"]} passed, {row["failed"]} failed')
 
+    # The real-code corpus: no false conversion, every get call judged.
+    t0 = time.time()
+    res = subprocess.run([sys.executable, os.path.join(COCCI, 'score.py'),
+                          '--gate'], capture_output=True, text=True)
+    last = res.stdout.strip().splitlines()[-1:] or ['']
+    m = re.match(r'^(\d+) passed, (\d+) failed$', last[0])
+    ok = res.returncode == 0 and m is not None and m.group(2) == '0'
+    figures = '; '.join(ln for ln in res.stdout.splitlines()
+                        if re.match(r'^(precision|recall|exact|files):', ln))
+    rows.append({'arch': '-', 'mode': '-',
+                 'suite': 'cocci real-code corpus (precision gate)',
+                 'passed': int(ok), 'failed': int(not ok), 'skipped': 0,
+                 'failures': [] if ok else
+                 [f'score.py --gate rc={res.returncode}: '
+                  f'{res.stdout.strip()[-1500:]} {res.stderr.strip()[-300:]}'],
+                 'seconds': round(time.time() - t0)})
+    log(f'cocci real-code corpus: {figures}')
+    os.makedirs(RESULTS, exist_ok=True)
+    with open(os.path.join(RESULTS, 'cocci-score.txt'), 'w',
+              encoding='utf-8') as f:
+        f.write(res.stdout)
+
     # Re-running the script on the base must reproduce the committed
     # driver conversions exactly.
     t0 = time.time()
@@ -52,6 +75,13 @@ def run_cocci_checks():
                   f'{res.stderr.strip()[-300:]}\n{diff.stdout[:1500]}'],
                  'seconds': round(time.time() - t0)})
     return rows
+
+
+def cmd_cocci_score(_args):
+    """The real-code corpus figures (a benchmark: precision, recall and
+    exactly right files against hand-written expectations)."""
+    return subprocess.run([sys.executable, os.path.join(COCCI, 'score.py')]
+                          ).returncode
 
 
 def cmd_cocci_report(_args):
@@ -94,7 +124,8 @@ def cocci_drivers_row():
         out = os.path.join(BUILD, f'drivers-{karch}')
         env = make_env()
         base = ['make', '-s', '-C', scratch, f'O={out}', f'ARCH={karch}',
-                f'CROSS_COMPILE={cross}', f'-j{os.cpu_count()}']
+                f'CROSS_COMPILE={"" if cross == "-" else cross}',
+                f'-j{os.cpu_count()}']
         if not os.path.exists(os.path.join(out, '.config')):
             sh(base + [defconfig], env=env)
 

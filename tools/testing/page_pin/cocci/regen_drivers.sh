@@ -62,6 +62,41 @@ unpin_user_pages_dirty_lock(pages, num_pinned, param.source != -1) is
 left for a separate change.
 TXT
 		;;
+	drivers/accel/qaic/qaic_control.c)
+		cat <<'TXT'
+find_and_map_user_pages() takes references on the pages of a user
+buffer, builds an sg_table from them with sg_alloc_table_from_pages()
+and maps it with dma_map_sgtable() for the device: DMA to user memory,
+case 1 of Documentation/core-api/pin_user_pages.rst, so the pages must
+be pinned with FOLL_PIN.
+
+The page array is kept in xfer->page_list and released in three places,
+all in this file and all converted: the error path of
+find_and_map_user_pages() and the static free_dma_xfers() and
+cleanup_xfer().  No other code touches xfer->page_list, and the pages do
+not escape otherwise.  The loop counters that only the put_page() loops
+used are removed with them.  The device only reads the buffer (the get
+is without FOLL_WRITE and the mapping DMA_TO_DEVICE), so nothing is
+dirtied, as before.
+TXT
+		;;
+	drivers/virt/nitro_enclaves/ne_misc_dev.c)
+		cat <<'TXT'
+ne_set_user_memory_region_ioctl() takes references on the pages of a
+user memory region, one page at a time with FOLL_GET, and hands their
+physical addresses (page_to_phys()) to the Nitro hypervisor, which maps
+them into the enclave: memory accessed behind the kernel's back, the
+DMA case of Documentation/core-api/pin_user_pages.rst.  The pages must
+be pinned with FOLL_PIN.  FOLL_GET is dropped from the flags: it is
+implied by get_user_pages*() and not allowed with the pin API.
+
+The pages live in ne_mem_region->pages and are released in two places,
+both in this file and both converted: the put_pages error path of the
+ioctl and the static ne_enclave_remove_all_mem_region_entries() when the
+enclave goes away.  The flags are otherwise unchanged (no FOLL_WRITE,
+as before).
+TXT
+		;;
 	*)
 		echo "NOTE: no driver-specific review yet."
 		;;
