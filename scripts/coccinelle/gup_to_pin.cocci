@@ -124,6 +124,7 @@ HARMLESS = frozenset([
 	'bio_put', 'bio_init', 'bio_uninit', 'bio_reset', 'bio_set_dev',
 	'submit_bio_wait', 'bio_alloc', 'bio_kmalloc', 'bio_endio',
 	'kunmap', 'kunmap_atomic', 'kunmap_local', 'vunmap', 'page_to_nid',
+	'page_to_pfn', 'dump_page',
 	'page_folio', 'page_count', 'page_mapcount', 'nth_page', 'memcmp',
 	'kfree', 'kvfree', 'vfree', 'free_pages_exact', 'sizeof', 'ARRAY_SIZE',
 	'likely', 'unlikely', 'IS_ERR', 'IS_ERR_OR_NULL', 'PTR_ERR', 'min',
@@ -638,7 +639,8 @@ def judge(cl, taint, touched, sites):
 				cpu = True
 			elif f in FUNCS or f in HARMLESS or f in COPIES or \
 			     re.match(r'^(pr_\w+|dev_(err|warn|info|dbg|notice)'
-				      r'\w*|WARN\w*|trace_\w+|Page[A-Z]\w*)$', f):
+				      r'\w*|WARN\w*|trace_\w+|Page[A-Z]\w*|'
+				      r'VM_(BUG|WARN)_ON\w*|folio_test_\w+)$', f):
 				pass
 			elif hit:
 				veto(vetoes, 'escape-call', 'pages handed to %s() at '
@@ -802,8 +804,12 @@ def analyse():
 		vetoes, rels, users = result[k]
 		for s in sites:
 			if ok[k]:
+				tags = []
+				for t, m in ok[k]:
+					if t not in tags:
+						tags.append(t)
 				VERDICT[s['key']] = 'keep %s %s: %s' % (
-					''.join('[%s]' % t for t, m in ok[k]),
+					''.join('[%s]' % t for t in tags),
 					s['name'], '; '.join(m for t, m in ok[k]))
 				continue
 			where = ', '.join('L%d %s()' % (line, fn) for fn, f, a, line

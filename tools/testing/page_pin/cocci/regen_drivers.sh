@@ -118,7 +118,7 @@ subject_prefix() {
 
 cd "$base"
 grep -rlE --include='*.c' \
-	'\b(__)?get_user_pages(_fast|_unlocked|_remote|_locked|_longterm|_fast_only)?\s*\(' \
+	'\b(__get_user_pages_fast|get_user_pages(_fast|_unlocked|_remote|_locked|_longterm|_fast_only)?)\s*\(' \
 	drivers | sort >"$tmp/files" || true
 
 rm -f "$outdir"/[0-9][0-9][0-9][0-9]-*.patch

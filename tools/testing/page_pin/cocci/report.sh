@@ -50,7 +50,7 @@ if [ -n "$out" ]; then
 	exec >"$out"
 fi
 
-regex='(__)?get_user_pages(_fast|_unlocked|_remote|_locked|_longterm|_fast_only)?'
+regex='(__get_user_pages_fast|get_user_pages(_fast|_unlocked|_remote|_locked|_longterm|_fast_only)?)'
 
 # Prefilter: only files that mention get_user_pages*.
 cd "$tree"
@@ -68,7 +68,7 @@ python3 - "$tmp/files" >"$tmp/sites" <<'PY'
 import re
 import sys
 
-call = re.compile(r'\b(__)?get_user_pages(_fast|_unlocked|_remote|_locked|_longterm|_fast_only)?\s*\(')
+call = re.compile(r'\b(__get_user_pages_fast|get_user_pages(_fast|_unlocked|_remote|_locked|_longterm|_fast_only)?)\s*\(')
 decl = re.compile(r'(\b(long|int|void|extern|inline|static|__weak)\s+|\*\s*)$')
 
 def strip(text):
