@@ -219,7 +219,7 @@ def norm(s):
 
 
 def call_key(fn, callee, args):
-	return (fn, str(callee), norm(','.join(args)))
+	return (fn, str(callee), norm(','.join(str(x) for x in args)))
 
 
 def toks(s):

@@ -156,6 +156,39 @@ if [ $# -eq 0 ]; then
 			diff "$tmp/one.$m" "$tmp/grp.$m"
 		done | sed 's/^/#   /' | head -20
 	fi
+	# context and org modes: context marks the get call of every
+	# [convert] verdict and nothing in a file without one; org gives every
+	# get call the verdict of report mode
+	for mode in context org; do
+		for f in "$tmp"/all/*.c; do
+			(cd "$tmp/all" && "$spatch" "${opts[@]}" -D $mode \
+				"$(basename "$f")" 2>&1)
+		done >"$tmp/one.$mode"
+	done
+	n=$((n + 1))
+	conv=$(grep -c '\[convert\]' "$tmp/one.report" || true)
+	marked=$(grep -cE '^-.*\bget_user_pages(_fast|_unlocked|_remote|_longterm)?\s*\(' \
+		"$tmp/one.context" || true)
+	if [ "$conv" -gt 0 ] && [ "$conv" -eq "$marked" ]; then
+		pass=$((pass + 1))
+		echo "ok $n context_mode"
+	else
+		fail=$((fail + 1))
+		echo "not ok $n context_mode # $marked get calls marked, $conv [convert] verdicts"
+	fi
+	n=$((n + 1))
+	sed -n 's/^\([^:]*\):\([0-9]*\):[0-9-]*: \(.*\)$/\1:\2: \3/p' \
+		"$tmp/one.report" | grep -v '\[unseen\]' | sort >"$tmp/rep.msgs"
+	sed -n 's/^\* TODO \[\[view:\([^:]*\)::face=[^:]*::linb=\([0-9]*\)::[^]]*\]\[\(.*\)\]\]$/\1:\2: \3/p' \
+		"$tmp/one.org" | sort >"$tmp/org.msgs"
+	if [ -s "$tmp/org.msgs" ] && cmp -s "$tmp/rep.msgs" "$tmp/org.msgs"; then
+		pass=$((pass + 1))
+		echo "ok $n org_mode"
+	else
+		fail=$((fail + 1))
+		echo "not ok $n org_mode # org and report verdicts differ"
+		diff "$tmp/rep.msgs" "$tmp/org.msgs" | sed 's/^/#   /' | head -10
+	fi
 	n=$((n + 1))
 	if [ -z "${KTREE:-}" ]; then
 		skip=$((skip + 1))
