@@ -17,6 +17,7 @@ PKGS=(
 	coccinelle libpython3-dev sparse flex bison bc libelf-dev libssl-dev dwarves
 	ccache cpio kmod rsync xz-utils python3 git gnuplot-nox
 	gcc-powerpc-linux-gnu python3-docutils python3-ply python3-git
+	liburing-dev
 )
 
 missing=()

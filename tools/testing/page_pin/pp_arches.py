@@ -68,8 +68,9 @@ PIN_TEST_SKIPS = {'on': 1, 'off': 2, 'debug': 0}
 
 def pin_test_skip_budget(arch, mode):
     """How many page_pin_test cases may skip on arch with page_pin=mode."""
+    # without zram: many_refs_anon_pageout (swap) and odirect_zram
     return PIN_TEST_SKIPS[mode] + (0 if ARCHES[arch].get('swap', True)
-                                   else 1)
+                                   else 2)
 
 
 def kunit_skip_budget(arch, label):

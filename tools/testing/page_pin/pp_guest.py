@@ -85,9 +85,17 @@ def build_userspace(arch):
     cc = user_cc(arch)
     base = ensure_base_tree()
     mmdir = os.path.join(base, 'tools/testing/selftests/mm')
-    with open(os.path.join(out, 'local_config.h'), 'w',
-              encoding='utf-8') as f:
-        f.write('/* no liburing in the static cross builds */\n')
+    # Debian's liburing-dev has a static liburing.a for the build machine
+    # only: the x86 cow and gup_longterm get their io_uring fixed-buffer
+    # cases, the cross builds go without.
+    uring = arch.startswith('x86') and os.path.exists(
+        '/usr/lib/x86_64-linux-gnu/liburing.a')
+    config = ('#define LOCAL_CONFIG_HAVE_LIBURING 1\n' if uring else
+              '/* no liburing in the static cross builds */\n')
+    cfg = os.path.join(out, 'local_config.h')
+    if not os.path.exists(cfg) or open(cfg, encoding='utf-8').read() != config:
+        with open(cfg, 'w', encoding='utf-8') as f:
+            f.write(config)
     cflags = ['-static', '-O2', '-w', f'-I{out}', f'-I{hdr}/include',
               f'-I{base}/tools/testing/selftests', f'-I{base}', f'-I{mmdir}']
     progs = {'init': [os.path.join(ROOT, 'tools/testing/page_pin/init.c')],
@@ -100,15 +108,18 @@ def build_userspace(arch):
     for name, srcs in progs.items():
         binary = os.path.join(out, name)
         if os.path.exists(binary) and all(
-                os.path.getmtime(binary) > os.path.getmtime(s) for s in srcs):
+                os.path.getmtime(binary) > os.path.getmtime(s)
+                for s in srcs + [cfg]):
             continue
+        libs = ['-luring'] if uring and name in ('cow', 'gup_longterm') \
+            else []
         # Compile in the source directory with relative names, as the
         # selftests Makefile does: gup_longterm builds a local file name
         # from __FILE__.
         srcdir = os.path.dirname(srcs[0])
         sh([cc] + cflags + ['-o', binary] +
-           [os.path.relpath(s, srcdir) for s in srcs] + ['-lpthread', '-lm'],
-           cwd=srcdir)
+           [os.path.relpath(s, srcdir) for s in srcs] + libs +
+           ['-lpthread', '-lm'], cwd=srcdir)
     gen = os.path.join(SELFTESTS, 'gen_init_cpio')
     if not os.path.exists(gen):
         sh(['gcc', '-O2', '-o', gen,

@@ -5,7 +5,8 @@
  * Pins are taken through the gup_test debugfs file (CONFIG_GUP_TEST) and
  * observed through /proc/self/pagemap and /proc/kpageflags, where
  * KPF_DMA_PINNED (27) reports folio_maybe_dma_pinned() and the
- * kernel-hacking bit KPF_PINNED_ONCE (43) the raw page_pin mark.  The
+ * kernel-hacking bit KPF_PINNED_ONCE (43) the raw page_pin mark.  Real
+ * pin sources are io_uring fixed buffers and O_DIRECT on a zram disk.  The
  * expected answers depend on page_pin= on the kernel command line; cases
  * that need tracking are skipped with page_pin=off.  With page_pin=debug,
  * a pin leaked on purpose (gup_test's PIN_LEAK_TEST) must show up in
@@ -22,6 +23,7 @@
 #include <sys/ioctl.h>
 #include <sys/klog.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -40,6 +42,13 @@
 #define PM_SWAP			0x4000000000000000ULL
 #define MANY_REFS		1100
 #define FOLL_WRITE		0x01
+/*
+ * From <linux/io_uring.h>, which clashes with glibc's <sys/uio.h>; the
+ * parameters of io_uring_setup() are 120 bytes the kernel fills in.
+ */
+#define IORING_REGISTER_BUFFERS		0
+#define IORING_UNREGISTER_BUFFERS	1
+#define IO_URING_PARAMS_SIZE		120
 
 /*
  * The page_pin= value on the command line, "none" if there is none.  The
@@ -276,6 +285,121 @@ TEST_F(pin, shmem_pin)
 	munmap(p, self->ps);
 	close(fd);
 	EXPECT_FALSE(kpf(pfn, KPF_PINNED_ONCE));
+}
+
+/*
+ * Real pin sources.  io_uring fixed buffers: IORING_REGISTER_BUFFERS pins
+ * the pages (FOLL_PIN | FOLL_LONGTERM) until IORING_UNREGISTER_BUFFERS.
+ */
+TEST_F(pin, io_uring_fixed_buffer)
+{
+	uint64_t params[IO_URING_PARAMS_SIZE / sizeof(uint64_t)] = {};
+	char *p = map_page(self->ps, 3);
+	struct iovec iov;
+	uint64_t pfn;
+	int ring;
+
+	ASSERT_NE(NULL, p);
+	pfn = pfn_of(p);
+	ASSERT_NE(0, pfn);
+	ring = syscall(__NR_io_uring_setup, 4, params);
+	ASSERT_GE(ring, 0) {
+		TH_LOG("io_uring_setup: %s", strerror(errno));
+	}
+	iov.iov_base = p;
+	iov.iov_len = self->ps;
+	ASSERT_EQ(0, syscall(__NR_io_uring_register, ring,
+			     IORING_REGISTER_BUFFERS, &iov, 1));
+	EXPECT_TRUE(kpf(pfn, KPF_DMA_PINNED));
+	EXPECT_EQ(marks_pins(), kpf(pfn, KPF_PINNED_ONCE));
+	ASSERT_EQ(0, syscall(__NR_io_uring_register, ring,
+			     IORING_UNREGISTER_BUFFERS, NULL, 0));
+	EXPECT_FALSE(kpf(pfn, KPF_DMA_PINNED));
+	EXPECT_EQ(marks_pins(), kpf(pfn, KPF_PINNED_ONCE));
+	close(ring);
+	munmap(p, self->ps);
+	EXPECT_FALSE(kpf(pfn, KPF_PINNED_ONCE));
+}
+
+/* A new zram disk of @size bytes: its id, or -1 (no zram). */
+static int zram_add(const char *size)
+{
+	char path[64], id[16] = "";
+	int fd, n;
+
+	fd = open("/sys/class/zram-control/hot_add", O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = read(fd, id, sizeof(id) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	snprintf(path, sizeof(path), "/sys/block/zram%d/disksize", atoi(id));
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -1;
+	n = write(fd, size, strlen(size));
+	close(fd);
+	return n == (int)strlen(size) ? atoi(id) : -1;
+}
+
+static void zram_remove(int id)
+{
+	char buf[16];
+	int fd = open("/sys/class/zram-control/hot_remove", O_WRONLY);
+
+	if (fd < 0)
+		return;
+	snprintf(buf, sizeof(buf), "%d", id);
+	if (write(fd, buf, strlen(buf)) < 0)
+		perror("zram hot_remove");
+	close(fd);
+}
+
+/*
+ * O_DIRECT to and from a block device (a zram disk): the block layer pins
+ * the user buffer for the bio (FOLL_PIN) and unpins it at completion.
+ * Both buffers carry the mark afterwards, neither reads as pinned.
+ */
+TEST_F(pin, odirect_zram)
+{
+	char *out = map_page(self->ps, 4), *in = map_page(self->ps, 0);
+	uint64_t pout, pin;
+	char dev[32];
+	int id, fd;
+
+	ASSERT_NE(NULL, out);
+	ASSERT_NE(NULL, in);
+	id = zram_add("1M");
+	if (id < 0)
+		SKIP(return, "no zram");
+	snprintf(dev, sizeof(dev), "/dev/zram%d", id);
+	fd = open(dev, O_RDWR | O_DIRECT);
+	ASSERT_GE(fd, 0) {
+		TH_LOG("open %s: %s", dev, strerror(errno));
+		zram_remove(id);
+	}
+	pout = pfn_of(out);
+	pin = pfn_of(in);
+	ASSERT_NE(0, pout);
+	ASSERT_NE(0, pin);
+	EXPECT_FALSE(kpf(pout, KPF_PINNED_ONCE));
+	EXPECT_FALSE(kpf(pin, KPF_PINNED_ONCE));
+	EXPECT_EQ(self->ps, pwrite(fd, out, self->ps, 0));
+	EXPECT_EQ(self->ps, pread(fd, in, self->ps, 0));
+	EXPECT_EQ(0, memcmp(out, in, self->ps));
+	EXPECT_EQ(pout, pfn_of(out));
+	EXPECT_EQ(pin, pfn_of(in));
+	EXPECT_FALSE(kpf(pout, KPF_DMA_PINNED));
+	EXPECT_FALSE(kpf(pin, KPF_DMA_PINNED));
+	EXPECT_EQ(marks_pins(), kpf(pout, KPF_PINNED_ONCE));
+	EXPECT_EQ(marks_pins(), kpf(pin, KPF_PINNED_ONCE));
+	close(fd);
+	zram_remove(id);
+	munmap(out, self->ps);
+	munmap(in, self->ps);
+	EXPECT_FALSE(kpf(pout, KPF_PINNED_ONCE));
+	EXPECT_FALSE(kpf(pin, KPF_PINNED_ONCE));
 }
 
 #define SPLICE_PIPES	((MANY_REFS + 255) / 256)
