@@ -396,10 +396,77 @@ TEST_F(pin, odirect_zram)
 	EXPECT_EQ(marks_pins(), kpf(pin, KPF_PINNED_ONCE));
 	close(fd);
 	zram_remove(id);
+	/*
+	 * Not checked here: that munmap() frees the pages and the mark with
+	 * them.  Pages that never went through GUP's LRU drain may still sit
+	 * in a per-CPU LRU batch, which holds a reference.
+	 */
 	munmap(out, self->ps);
 	munmap(in, self->ps);
-	EXPECT_FALSE(kpf(pout, KPF_PINNED_ONCE));
-	EXPECT_FALSE(kpf(pin, KPF_PINNED_ONCE));
+}
+
+#define COMPACT_PAGES	256
+
+/*
+ * Marked but no longer pinned pages go through compaction like any other
+ * page: the ones it moves leave no mark behind on their old frame (it is
+ * cleared when the frame is freed) and do not take it to the new one
+ * (migration copies only the flags it lists).  Whichever pages it moves,
+ * none may read as pinned.
+ */
+TEST_F(pin, compaction_moves_marked_pages)
+{
+	struct pin_longterm_test args = {};
+	uint64_t old[COMPACT_PAGES], now;
+	int fd, i, moved = 0;
+	char *p, *filler;
+
+	/*
+	 * Interleave the pages with pages of a filler that is then freed, so
+	 * that compaction finds holes to fill around them.
+	 */
+	filler = mmap(NULL, COMPACT_PAGES * self->ps, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	p = mmap(NULL, COMPACT_PAGES * self->ps, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, filler);
+	ASSERT_NE(MAP_FAILED, p);
+	for (i = 0; i < COMPACT_PAGES; i++) {
+		filler[i * self->ps] = 1;
+		p[i * self->ps] = 5;
+	}
+	munmap(filler, COMPACT_PAGES * self->ps);
+	args.addr = (uintptr_t)p;
+	args.size = COMPACT_PAGES * self->ps;
+	args.flags = PIN_LONGTERM_TEST_FLAG_USE_WRITE;
+	ASSERT_EQ(0, ioctl(self->gup_fd, PIN_LONGTERM_TEST_START, &args));
+	ASSERT_EQ(0, ioctl(self->gup_fd, PIN_LONGTERM_TEST_STOP));
+	for (i = 0; i < COMPACT_PAGES; i++) {
+		old[i] = pfn_of(p + i * self->ps);
+		ASSERT_NE(0, old[i]);
+		ASSERT_EQ(marks_pins(), kpf(old[i], KPF_PINNED_ONCE));
+	}
+	fd = open("/proc/sys/vm/compact_memory", O_WRONLY);
+	if (fd < 0)
+		SKIP(return, "no /proc/sys/vm/compact_memory");
+	ASSERT_EQ(1, write(fd, "1", 1));
+	close(fd);
+	for (i = 0; i < COMPACT_PAGES; i++) {
+		now = pfn_of(p + i * self->ps);
+		ASSERT_NE(0, now);
+		EXPECT_EQ(5, p[i * self->ps]);
+		EXPECT_EQ(0, p[i * self->ps + 1]);
+		EXPECT_FALSE(kpf(now, KPF_DMA_PINNED));
+		if (now == old[i]) {
+			EXPECT_EQ(marks_pins(), kpf(now, KPF_PINNED_ONCE));
+			continue;
+		}
+		moved++;
+		EXPECT_FALSE(kpf(now, KPF_PINNED_ONCE));
+		EXPECT_FALSE(kpf(old[i], KPF_PINNED_ONCE));
+	}
+	TH_LOG("compaction moved %d of %d marked pages", moved, COMPACT_PAGES);
+	munmap(p, COMPACT_PAGES * self->ps);
 }
 
 #define SPLICE_PIPES	((MANY_REFS + 255) / 256)
