@@ -499,8 +499,11 @@ def link(cl, taint, fn, lhs, rhs):
 	if f in PAGE_SOURCES:
 		taint.setdefault(ln, '%s()' % f)
 	elif f is not None and f not in FUNCS and f not in UNWRAP and \
-	     f not in ARRAY_ALLOCS and ln[0] == 'l' and \
-	     norm(TYPES.get(ln[1:], '')) == 'structpage*':
+	     f not in ARRAY_ALLOCS and f not in HARMLESS and \
+	     f not in DMA_USERS and ln[0] == 'l' and \
+	     re.search(r'structpage\*|structsg_table\*|structscatterlist\*',
+		       norm(TYPES.get(ln[1:], ''))):
+		# pages, or a table of pages, that some other code made
 		taint.setdefault(ln, '%s()' % f)
 	else:
 		cl.union(ln, node_of(fn, rhs))
