@@ -35,7 +35,7 @@
 // Confidence: Moderate
 // Comments: verdicts are printed as [tag] in report and org mode
 // Options: --no-includes --include-headers
-// Requires: 1.0.8
+// Requires: 1.1.1
 // Keywords: get_user_pages, pin_user_pages, FOLL_PIN, put_page
 
 virtual patch
