@@ -602,7 +602,8 @@ def judge(cl, taint, touched, sites):
 			if f in GUP_NAMES:
 				continue
 			direct = [node_of(fn, x) for x in a]
-			hit = any(mine(n) for n in direct)
+			hit = any(mine(n) for n in direct) or \
+				any(holds_member(fn, x, members) for x in a)
 			deep = hit or any(mine(n) for x in a
 					  for n in nodes_in(fn, x))
 			if f in RELEASES:
@@ -711,6 +712,15 @@ def judge(cl, taint, touched, sites):
 	else:
 		users = 'unknown-user'
 	return vetoes, rels, users
+
+
+def holds_member(fn, arg, members):
+	"""Is arg (&s or s) a structure on the stack with a member that
+	holds the pages?"""
+	root = strip(arg).lstrip('&').strip()
+	return is_ident(root) and any(
+		n[0] == 'l' and n[1] == fn and n[2].startswith(root + '.')
+		for n in members)
 
 
 def fills(n, sites):
