@@ -601,6 +601,7 @@ def judge(cl, taint, touched, sites):
 		for f, a, line in calls:
 			if f in GUP_NAMES:
 				continue
+			f = resolve_alias(f)
 			direct = [node_of(fn, x) for x in a]
 			hit = any(mine(n) for n in direct) or \
 				any(holds_member(fn, x, members) for x in a)
@@ -712,6 +713,42 @@ def judge(cl, taint, touched, sites):
 	else:
 		users = 'unknown-user'
 	return vetoes, rels, users
+
+
+def resolve_alias(f):
+	"""A macro of the file that renames a known function (#define f g,
+	or #define f(a, b) g(a, b)), to functions of one kind in every #if
+	branch: one of them.  Otherwise f itself."""
+	if 'aliases' not in FLAGS:
+		text = FLAGS.get('text')
+		if text is None:
+			text = FLAGS['text'] = source() or ''
+		al = {}
+		for m in re.finditer(r'^[ \t]*#[ \t]*define[ \t]+(\w+)'
+				     r'(\(([\w, \t]*)\))?[ \t]+(\w+)[ \t]*'
+				     r'(\(([\w, \t]*)\))?[ \t]*$', text, re.M):
+			same = m.group(2) is None and m.group(5) is None or \
+				m.group(2) is not None and m.group(5) is not None \
+				and norm(m.group(3)) == norm(m.group(6))
+			al.setdefault(m.group(1), set()).add(
+				m.group(4) if same else None)
+		FLAGS['aliases'] = al
+	targets = FLAGS['aliases'].get(f)
+	if not targets or None in targets or f in FUNCS:
+		return f
+
+	def kind(t):
+		if t in DMA_USERS:
+			return 'dma'
+		if t in CPU_USERS or t in DIRTY:
+			return t
+		if t in HARMLESS:
+			return 'harmless'
+		return None
+	kinds = set(kind(t) for t in targets)
+	if len(kinds) != 1 or None in kinds:
+		return f
+	return sorted(targets)[0]
 
 
 def holds_member(fn, arg, members):
