@@ -16,9 +16,11 @@
 /// the pages reach a function that is not in the file and not a known
 /// DMA, scatterlist or CPU helper, or pass through a function that is not
 /// static (named in the verdict: [extern-release foo], [extern-caller
-/// foo]), when an extra get_page() is taken, and when a get site in the
-/// same function is kept.  Dirty + put loops are folded into
-/// unpin_user_pages_dirty_lock().  Older call shapes (tsk/mm, write/force,
+/// foo]), when the pages outlive the get's function and only it releases
+/// them, when an extra get_page() is taken, and when an #if sits inside
+/// the arguments of a get or a release.  Dirty + put loops are folded
+/// into unpin_user_pages_dirty_lock(), and a loop counter only they used
+/// goes with them.  Older call shapes (tsk/mm, write/force,
 /// a NULL vmas, get_user_pages_longterm()) are rewritten to the 6.12 API;
 /// a non-NULL vmas, get_user_pages_locked(), __get_user_pages_fast() and
 /// get_user_pages_fast_only() have no pin counterpart and are reported.
@@ -26,11 +28,15 @@
 /// release sites it pairs, or keep with the reason, [cpu-read-only] for a
 /// read-only CPU user, [unknown-user] when no user was recognised.
 ///
-/// Limits: one file at a time; a structure field is identified by its
-/// name only; releases in other files, or through function pointers,
-/// macros or functions outside the file, are not seen (a field released
-/// only elsewhere gives [no-release]); gup_flags built in a caller that
-/// contain FOLL_GET are not seen.
+/// Limits: one file at a time (any number of files per spatch run gives
+/// the same result); a structure field is identified by its name only;
+/// releases in other files, or through function pointers, macros or
+/// functions outside the file, are not seen (a field released only
+/// elsewhere gives [no-release]); pages followed through a physical
+/// address (pfn_to_page()) are not; gup_flags built in a caller that
+/// contain FOLL_GET are not seen.  A get call in code that spatch cannot
+/// parse is reported as [unseen].  GUP_TO_PIN_DEBUG=1 in the environment
+/// prints each class of holders.
 ///
 // Confidence: Moderate
 // Comments: verdicts are printed as [tag] in report and org mode
