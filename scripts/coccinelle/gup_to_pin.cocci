@@ -1259,22 +1259,32 @@ position q : script:python (rel, P, I) { conv_idx(q, rel, P, I) };
 @depends on patch && gup@
 identifier if_loop.I;
 type T;
+constant C;
 @@
 
 {
 ... when any
+(
 - T I;
+|
+- T I = C;
+)
 ... when != I
 }
 
 @depends on patch && gup@
 identifier loop_dirty.I;
 type T;
+constant C;
 @@
 
 {
 ... when any
+(
 - T I;
+|
+- T I = C;
+)
 ... when != I
 }
 
