@@ -95,6 +95,9 @@ struct page_ext_operations page_pin_ops = {
  * __folio_test_pin_marked() - Read the page_ext pinned bit.
  * @folio: A small folio.
  *
+ * Unlike the set, this takes page_ext_get(): /proc/kpageflags asks about
+ * pages it holds no reference on.
+ *
  * Return: the bit, or true if the folio has no page_ext (the safe answer).
  */
 bool __folio_test_pin_marked(const struct folio *folio)
@@ -109,23 +112,6 @@ bool __folio_test_pin_marked(const struct folio *folio)
 	return marked;
 }
 EXPORT_SYMBOL(__folio_test_pin_marked);	/* see page_pin_key */
-
-/**
- * __folio_set_pin_marked() - Set the page_ext pinned bit.
- * @folio: A small folio.
- */
-void __folio_set_pin_marked(struct folio *folio)
-{
-	struct page_ext *page_ext = page_ext_get(&folio->page);
-
-	if (unlikely(!page_ext))
-		return;
-	/* Test first: a re-pin must not dirty the cache line. */
-	if (!test_bit(PAGE_EXT_PINNED_ONCE, &page_ext->flags))
-		set_bit(PAGE_EXT_PINNED_ONCE, &page_ext->flags);
-	page_ext_put(page_ext);
-}
-EXPORT_SYMBOL_IF_KUNIT(__folio_set_pin_marked);
 
 /**
  * __page_pin_free() - Clear the page_ext pinned bits of freed pages.

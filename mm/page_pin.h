@@ -7,11 +7,13 @@
 #ifndef _MM_PAGE_PIN_H
 #define _MM_PAGE_PIN_H
 
+#include <linux/atomic.h>
 #include <linux/bitops.h>
 #include <linux/errno.h>
 #include <linux/jump_label.h>
 #include <linux/mmdebug.h>
 #include <linux/page-flags.h>
+#include <linux/page_ext.h>
 #include <linux/page_pin.h>
 
 struct page_ext_operations;
@@ -28,7 +30,26 @@ int page_pin_parse(const char *str, enum page_pin_mode *mode);
 bool page_pin_none_pinned(const char *what);
 
 #ifdef CONFIG_PAGE_PIN_PAGE_EXT
-void __folio_set_pin_marked(struct folio *folio);
+/*
+ * GUP holds a reference on the folio, so its page_ext cannot go away:
+ * no page_ext_get() and its RCU section on the pin path.
+ */
+static inline void __folio_set_pin_marked(struct folio *folio)
+{
+	struct page_ext *page_ext = page_ext_from_pfn(folio_pfn(folio));
+
+	/*
+	 * Test first: a re-pin must not dirty the cache line.  The word is
+	 * shared with other page_ext users, so the set is an atomic RMW:
+	 * set_bit() as asm-generic spells it, because arm's set_bit() is an
+	 * out-of-line call.
+	 */
+	if (likely(page_ext) &&
+	    !test_bit(PAGE_EXT_PINNED_ONCE, &page_ext->flags))
+		atomic_long_or(BIT(PAGE_EXT_PINNED_ONCE),
+			       (atomic_long_t *)&page_ext->flags);
+}
+
 void __page_pin_free(struct page *page, unsigned int order);
 void __dump_page_pin(const struct page *page);
 extern struct page_ext_operations page_pin_ops;

@@ -33,6 +33,10 @@ BOOTS = 5
 REPS = 21
 BENCH_FRAG = ['kernel/configs/page_pin_bench.config']
 DEBUG_FRAG = ['kernel/configs/page_pin_bench_debug.config']
+# Static branches as production kernels have them (a patched nop, not a
+# load and test of the key) where the arch has jump labels; m68k has none.
+JUMP_LABEL_ARCHES = ('x86_64', 'arm')
+JUMP_LABEL_FRAG = ['kernel/configs/page_pin_bench_jump_label.config']
 # mode: (kernel, page_pin= value or None for the base)
 MODES = {'on': ('patched', 'on'), 'off': ('patched', 'off'),
          'base': ('base', None), 'debug': ('debug', 'debug'),
@@ -60,6 +64,8 @@ def tests_for(arch):
 
 def build_kernels(arch):
     frags = BENCH_FRAG + (RECLAIM_FRAG if arch == 'x86_64' else [])
+    if arch in JUMP_LABEL_ARCHES:
+        frags = frags + JUMP_LABEL_FRAG
     patched = build(arch, out=os.path.join(BUILD, f'bench-{arch}'),
                     extra=[os.path.join(TREE, f) for f in frags])
     base = build_base_kernel(arch, out=os.path.join(
