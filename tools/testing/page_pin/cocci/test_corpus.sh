@@ -126,11 +126,12 @@ if [ $# -eq 0 ]; then
 	# patch headers name a random temporary file
 	norm='s@/tmp/cocci-output-[0-9]*-[0-9a-f]*-@@; s@^\(---\|+++\) \([ab]\|\.\)/@\1 @'
 	opts=(--very-quiet --no-includes --include-headers --sp-file "$root/$cocci")
-	for mode in report patch; do
+	for mode in report patch context org; do
 		for f in "$tmp"/all/*.c; do
 			(cd "$tmp/all" && "$spatch" "${opts[@]}" -D $mode \
 				"$(basename "$f")" 2>&1)
 		done | sed -e 's|^\./||' -e "$norm" | sort >"$tmp/one.$mode"
+		[ $mode = report ] || [ $mode = patch ] || continue
 		(cd "$tmp/all" && "$spatch" "${opts[@]}" -D $mode --dir . \
 			--jobs 2 2>&1) | sed -e 's|^\./||' -e "$norm" |
 			grep -v '^diff -u -p ' | sort >"$tmp/dir.$mode"
@@ -159,12 +160,6 @@ if [ $# -eq 0 ]; then
 	# context and org modes: context marks the get call of every
 	# [convert] verdict and nothing in a file without one; org gives every
 	# get call the verdict of report mode
-	for mode in context org; do
-		for f in "$tmp"/all/*.c; do
-			(cd "$tmp/all" && "$spatch" "${opts[@]}" -D $mode \
-				"$(basename "$f")" 2>&1)
-		done >"$tmp/one.$mode"
-	done
 	n=$((n + 1))
 	conv=$(grep -c '\[convert\]' "$tmp/one.report" || true)
 	marked=$(grep -cE '^-.*\bget_user_pages(_fast|_unlocked|_remote|_longterm)?\s*\(' \
