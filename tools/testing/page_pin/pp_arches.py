@@ -11,7 +11,8 @@ ARCHES = {
     'x86_64': {
         'karch': 'x86', 'cross': '', 'image': 'arch/x86/boot/bzImage',
         'qemu': ['qemu-system-x86_64', '-bios', 'qboot.rom', '-smp', '2'],
-        'console': 'ttyS0', 'kvm': True, 'cmdline': 'hugepages=16',
+        'console': 'ttyS0', 'kvm': True,
+        'cmdline': 'hugepages=16 numa=fake=2', 'numa': True,
         'backend': 'page-flag', 'thp': True, 'upstream_skips': 1,
         'cold_build_min': 6,
     },
@@ -43,6 +44,7 @@ ARCHES['x86_64-pext'] = dict(ARCHES['x86_64'], backend='page_ext', extra=[
 #            backend"); 64-bit uses the page flag, 32-bit page_ext.
 #   thp: CONFIG_TRANSPARENT_HUGEPAGE (and hugetlb) in the test config.
 #   swap: swap on zram in the guest (default True).
+#   numa: two (emulated) NUMA nodes, for move_pages() (default False).
 #   upstream_skips: the skips the upstream selftests may report, where no
 #            unpatched base runs beside them: cow's "collapsing after fork()
 #            (fully shared)" case everywhere; on m68k also its 11 "swapped
@@ -61,7 +63,8 @@ BOOT_TIMEOUT = {'x86_64': 600, 'arm': 900, 'm68k': 900}
 #   tracking; under panic_on_warn the 5 report-provoking cases skip; one
 #   more case needs THP.
 #   page_pin_test: debug_finds_leak needs debug; foll_get_never_marks needs
-#   tracking; many_refs_anon_pageout needs swap.
+#   tracking; many_refs_anon_pageout needs swap; move_pages_marked_not_pinned
+#   needs two NUMA nodes.
 KUNIT_SKIPS = {'on': 6, 'off': 10, 'debug': 0, 'debug+panic_on_warn': 5}
 PIN_TEST_SKIPS = {'on': 1, 'off': 2, 'debug': 0}
 
@@ -69,8 +72,9 @@ PIN_TEST_SKIPS = {'on': 1, 'off': 2, 'debug': 0}
 def pin_test_skip_budget(arch, mode):
     """How many page_pin_test cases may skip on arch with page_pin=mode."""
     # without zram: many_refs_anon_pageout (swap) and odirect_zram
-    return PIN_TEST_SKIPS[mode] + (0 if ARCHES[arch].get('swap', True)
-                                   else 2)
+    return (PIN_TEST_SKIPS[mode] +
+            (0 if ARCHES[arch].get('swap', True) else 2) +
+            (0 if ARCHES[arch].get('numa', False) else 1))
 
 
 def kunit_skip_budget(arch, label):

@@ -6,7 +6,9 @@
  * observed through /proc/self/pagemap and /proc/kpageflags, where
  * KPF_DMA_PINNED (27) reports folio_maybe_dma_pinned() and the
  * kernel-hacking bit KPF_PINNED_ONCE (43) the raw page_pin mark.  Real
- * pin sources are io_uring fixed buffers and O_DIRECT on a zram disk.  The
+ * pin sources are io_uring fixed buffers, O_DIRECT on a zram disk and
+ * udmabuf.  Marked pages that are no longer pinned must go through
+ * compaction, KSM and move_pages() like any other page.  The
  * expected answers depend on page_pin= on the kernel command line; cases
  * that need tracking are skipped with page_pin=off.  With page_pin=debug,
  * a pin leaked on purpose (gup_test's PIN_LEAK_TEST) must show up in
@@ -27,6 +29,8 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <linux/mempolicy.h>
+#include <linux/udmabuf.h>
 #include <mm/gup_test.h>
 #include "../kselftest_harness.h"
 
@@ -467,6 +471,297 @@ TEST_F(pin, compaction_moves_marked_pages)
 	}
 	TH_LOG("compaction moved %d of %d marked pages", moved, COMPACT_PAGES);
 	munmap(p, COMPACT_PAGES * self->ps);
+}
+
+/*
+ * udmabuf turns a sealed memfd range into a dma-buf; it pins the folios
+ * with memfd_pin_folios() (FOLL_PIN | FOLL_LONGTERM) until the dma-buf is
+ * released.
+ */
+TEST_F(pin, udmabuf)
+{
+	struct udmabuf_create create = {};
+	int memfd, dev, dbuf;
+	uint64_t pfn;
+	char *p;
+
+	dev = open("/dev/udmabuf", O_RDWR);
+	if (dev < 0)
+		SKIP(return, "no /dev/udmabuf (CONFIG_UDMABUF)");
+	memfd = memfd_create("page_pin_udmabuf", MFD_ALLOW_SEALING);
+	ASSERT_GE(memfd, 0);
+	ASSERT_EQ(0, ftruncate(memfd, self->ps));
+	ASSERT_EQ(0, fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK));
+	p = mmap(NULL, self->ps, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	p[0] = 9;
+	pfn = pfn_of(p);
+	ASSERT_NE(0, pfn);
+	EXPECT_FALSE(kpf(pfn, KPF_PINNED_ONCE));
+
+	create.memfd = memfd;
+	create.flags = UDMABUF_FLAGS_CLOEXEC;
+	create.offset = 0;
+	create.size = self->ps;
+	dbuf = ioctl(dev, UDMABUF_CREATE, &create);
+	ASSERT_GE(dbuf, 0) {
+		TH_LOG("UDMABUF_CREATE: %s", strerror(errno));
+	}
+	EXPECT_EQ(pfn, pfn_of(p));
+	EXPECT_TRUE(kpf(pfn, KPF_DMA_PINNED));
+	EXPECT_EQ(marks_pins(), kpf(pfn, KPF_PINNED_ONCE));
+	/* The dma-buf's release, and with it the unpin, runs before close() returns. */
+	close(dbuf);
+	EXPECT_FALSE(kpf(pfn, KPF_DMA_PINNED));
+	EXPECT_EQ(marks_pins(), kpf(pfn, KPF_PINNED_ONCE));
+	close(dev);
+	munmap(p, self->ps);
+	close(memfd);
+	EXPECT_FALSE(kpf(pfn, KPF_PINNED_ONCE));
+}
+
+#define KSM_PAGES	8
+#define KSM_DIR		"/sys/kernel/mm/ksm/"
+
+static long ksm_read(const char *name)
+{
+	char path[96], buf[32] = "";
+	int fd, n;
+
+	snprintf(path, sizeof(path), KSM_DIR "%s", name);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n > 0 ? atol(buf) : -1;
+}
+
+static bool ksm_write(const char *name, const char *val)
+{
+	char path[96];
+	bool ok;
+	int fd;
+
+	snprintf(path, sizeof(path), KSM_DIR "%s", name);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return false;
+	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
+	close(fd);
+	return ok;
+}
+
+/* Let ksmd run @scans more full scans; false if it did not in 60 s. */
+static bool ksm_scans(long scans)
+{
+	long start = ksm_read("full_scans");
+	int i;
+
+	if (start < 0 || !ksm_write("run", "1"))
+		return false;
+	for (i = 0; i < 6000 && ksm_read("full_scans") < start + scans; i++)
+		usleep(10000);
+	return ksm_read("full_scans") >= start + scans;
+}
+
+/*
+ * KSM merges identical anonymous pages, but not pinned ones (their
+ * reference count does not match their mappings).  Of three identical
+ * ranges, @never was never pinned, @was was pinned and unpinned (marked),
+ * @held stays pinned: the first two merge, the marked pages included,
+ * the pinned ones stay where they are and read as pinned.
+ */
+TEST_F(pin, ksm_merges_marked_not_pinned)
+{
+	struct pin_longterm_test args = {};
+	uint64_t old[KSM_PAGES], held[KSM_PAGES], now, kpfn;
+	long len = KSM_PAGES * self->ps;
+	char *never, *was, *pinned;
+	bool merged;
+	int i;
+
+	if (ksm_read("run") < 0)
+		SKIP(return, "no " KSM_DIR " (CONFIG_KSM)");
+	never = mmap(NULL, 3 * len, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, never);
+	was = never + len;
+	pinned = was + len;
+	memset(never, 0x5a, 3 * len);
+
+	args.addr = (uintptr_t)was;
+	args.size = len;
+	args.flags = PIN_LONGTERM_TEST_FLAG_USE_WRITE;
+	ASSERT_EQ(0, ioctl(self->gup_fd, PIN_LONGTERM_TEST_START, &args));
+	ASSERT_EQ(0, ioctl(self->gup_fd, PIN_LONGTERM_TEST_STOP));
+	args.addr = (uintptr_t)pinned;
+	ASSERT_EQ(0, ioctl(self->gup_fd, PIN_LONGTERM_TEST_START, &args));
+	for (i = 0; i < KSM_PAGES; i++) {
+		old[i] = pfn_of(was + i * self->ps);
+		held[i] = pfn_of(pinned + i * self->ps);
+		ASSERT_NE(0, old[i]);
+		ASSERT_NE(0, held[i]);
+		EXPECT_EQ(marks_pins(), kpf(old[i], KPF_PINNED_ONCE));
+		EXPECT_FALSE(kpf(old[i], KPF_DMA_PINNED));
+		EXPECT_TRUE(kpf(held[i], KPF_DMA_PINNED));
+	}
+
+	ASSERT_EQ(0, madvise(never, 3 * len, MADV_MERGEABLE));
+	ASSERT_TRUE(ksm_write("pages_to_scan", "1000"));
+	ASSERT_TRUE(ksm_write("sleep_millisecs", "0"));
+	merged = ksm_scans(3);
+	ksm_write("run", "0");
+	ksm_write("sleep_millisecs", "20");
+	ASSERT_TRUE(merged) {
+		TH_LOG("ksmd did not finish 3 full scans in 60 s");
+	}
+
+	/*
+	 * Merged pages share one frame.  KPF_KSM cannot tell: 6.12 sets it
+	 * for every anonymous page (it tests one bit of PAGE_MAPPING_KSM).
+	 */
+	kpfn = pfn_of(never);
+	ASSERT_NE(0, kpfn);
+	for (i = 0; i < KSM_PAGES; i++) {
+		EXPECT_EQ(0x5a, was[i * self->ps]);
+		EXPECT_EQ(kpfn, pfn_of(never + i * self->ps));
+		now = pfn_of(was + i * self->ps);
+		EXPECT_EQ(kpfn, now) {
+			TH_LOG("marked page %d was not merged", i);
+		}
+		EXPECT_FALSE(kpf(now, KPF_DMA_PINNED));
+		if (now != old[i])
+			EXPECT_FALSE(kpf(old[i], KPF_PINNED_ONCE));
+		EXPECT_EQ(held[i], pfn_of(pinned + i * self->ps));
+		EXPECT_NE(kpfn, held[i]);
+		EXPECT_TRUE(kpf(held[i], KPF_DMA_PINNED));
+		EXPECT_EQ(marks_pins(), kpf(held[i], KPF_PINNED_ONCE));
+	}
+	ASSERT_EQ(0, ioctl(self->gup_fd, PIN_LONGTERM_TEST_STOP));
+	munmap(never, 3 * len);
+	ksm_write("run", "2");
+	ksm_write("run", "0");
+}
+
+/*
+ * A KSM page shared by MANY_REFS mappings has as many references, which
+ * the reference count heuristic reads as pinned.  It is an anonymous
+ * folio mapped shared, so it never is, in every mode.  Raise
+ * max_page_sharing (256 by default) so that one KSM page takes them all.
+ */
+TEST_F(pin, ksm_page_shared_many_times)
+{
+	long len = MANY_REFS * self->ps;
+	uint64_t kpfn;
+	bool merged;
+	char *p;
+	int i;
+
+	if (ksm_read("run") < 0)
+		SKIP(return, "no " KSM_DIR " (CONFIG_KSM)");
+	/* max_page_sharing can only change while no page is merged. */
+	ASSERT_TRUE(ksm_write("run", "2"));
+	ASSERT_TRUE(ksm_write("max_page_sharing", "2048")) {
+		TH_LOG("max_page_sharing: %s", strerror(errno));
+	}
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	memset(p, 0x3c, len);
+	ASSERT_EQ(0, madvise(p, len, MADV_MERGEABLE));
+	ASSERT_TRUE(ksm_write("pages_to_scan", "2000"));
+	ASSERT_TRUE(ksm_write("sleep_millisecs", "0"));
+	merged = ksm_scans(3);
+	ksm_write("run", "0");
+	ksm_write("sleep_millisecs", "20");
+	ASSERT_TRUE(merged) {
+		TH_LOG("ksmd did not finish 3 full scans in 60 s");
+	}
+	kpfn = pfn_of(p);
+	ASSERT_NE(0, kpfn);
+	for (i = 0; i < MANY_REFS; i++)
+		ASSERT_EQ(kpfn, pfn_of(p + i * self->ps));
+	EXPECT_FALSE(kpf(kpfn, KPF_DMA_PINNED));
+	EXPECT_FALSE(kpf(kpfn, KPF_PINNED_ONCE));
+	munmap(p, len);
+	ksm_write("run", "2");
+	ksm_write("max_page_sharing", "256");
+	ksm_write("run", "0");
+}
+
+/* The node of the page at @p, or a negative errno. */
+static int node_of(void *p)
+{
+	int status = -1;
+
+	if (syscall(__NR_move_pages, 0, 1, &p, NULL, &status, 0))
+		return -errno;
+	return status;
+}
+
+/*
+ * move_pages() to another NUMA node migrates a marked but unpinned page
+ * and a never pinned one, and leaves the mark behind with the old frame;
+ * it cannot migrate a pinned page, which stays where it is, pinned.
+ */
+TEST_F(pin, move_pages_marked_not_pinned)
+{
+	struct pin_longterm_test args = {};
+	uint64_t before[3], after[3];
+	int nodes[3], status[3], i;
+	void *pages[3];
+	char *p;
+	long ret;
+
+	if (access("/sys/devices/system/node/node1", F_OK))
+		SKIP(return, "one NUMA node");
+	p = mmap(NULL, 3 * self->ps, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	memset(p, 6, 3 * self->ps);
+	/* page 0: never pinned, page 1: pinned and unpinned, page 2: pinned */
+	args.size = self->ps;
+	args.flags = PIN_LONGTERM_TEST_FLAG_USE_WRITE;
+	args.addr = (uintptr_t)(p + self->ps);
+	ASSERT_EQ(0, ioctl(self->gup_fd, PIN_LONGTERM_TEST_START, &args));
+	ASSERT_EQ(0, ioctl(self->gup_fd, PIN_LONGTERM_TEST_STOP));
+	args.addr = (uintptr_t)(p + 2 * self->ps);
+	ASSERT_EQ(0, ioctl(self->gup_fd, PIN_LONGTERM_TEST_START, &args));
+	for (i = 0; i < 3; i++) {
+		pages[i] = p + i * self->ps;
+		before[i] = pfn_of(pages[i]);
+		ASSERT_NE(0, before[i]);
+		nodes[i] = node_of(pages[i]);
+		ASSERT_GE(nodes[i], 0);
+		nodes[i] = !nodes[i];
+		status[i] = -1;
+	}
+	EXPECT_EQ(marks_pins(), kpf(before[1], KPF_PINNED_ONCE));
+	EXPECT_FALSE(kpf(before[1], KPF_DMA_PINNED));
+
+	ret = syscall(__NR_move_pages, 0, 3, pages, nodes, status,
+		      MPOL_MF_MOVE);
+	/* the number of pages not migrated: the pinned one */
+	EXPECT_EQ(1, ret) {
+		TH_LOG("move_pages: %ld (%s)", ret, strerror(errno));
+	}
+	for (i = 0; i < 3; i++) {
+		after[i] = pfn_of(pages[i]);
+		EXPECT_EQ(6, p[i * self->ps]);
+	}
+	EXPECT_EQ(nodes[0], node_of(pages[0]));
+	EXPECT_EQ(nodes[1], node_of(pages[1]));
+	EXPECT_NE(nodes[2], node_of(pages[2]));
+	EXPECT_NE(before[1], after[1]);
+	EXPECT_FALSE(kpf(after[1], KPF_PINNED_ONCE));
+	EXPECT_FALSE(kpf(after[1], KPF_DMA_PINNED));
+	EXPECT_FALSE(kpf(before[1], KPF_PINNED_ONCE));
+	EXPECT_EQ(before[2], after[2]);
+	EXPECT_TRUE(kpf(after[2], KPF_DMA_PINNED));
+	EXPECT_EQ(marks_pins(), kpf(after[2], KPF_PINNED_ONCE));
+	ASSERT_EQ(0, ioctl(self->gup_fd, PIN_LONGTERM_TEST_STOP));
+	munmap(p, 3 * self->ps);
 }
 
 #define SPLICE_PIPES	((MANY_REFS + 255) / 256)
