@@ -44,10 +44,11 @@ static inline void __folio_set_pin_marked(struct folio *folio)
 	 * set_bit() as asm-generic spells it, because arm's set_bit() is an
 	 * out-of-line call.
 	 */
-	if (likely(page_ext) &&
-	    !test_bit(PAGE_EXT_PINNED_ONCE, &page_ext->flags))
-		atomic_long_or(BIT(PAGE_EXT_PINNED_ONCE),
-			       (atomic_long_t *)&page_ext->flags);
+	if (unlikely(!page_ext) ||
+	    test_bit(PAGE_EXT_PINNED_ONCE, &page_ext->flags))
+		return;
+	atomic_long_or(BIT(PAGE_EXT_PINNED_ONCE),
+		       (atomic_long_t *)&page_ext->flags);
 }
 
 void __page_pin_free(struct page *page, unsigned int order);
