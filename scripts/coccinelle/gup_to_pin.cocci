@@ -17,10 +17,14 @@
 /// DMA, scatterlist or CPU helper, or pass through a function that is not
 /// static (named in the verdict: [extern-release foo], [extern-caller
 /// foo]), when the pages outlive the get's function and only it releases
-/// them, when an extra get_page() is taken, and when an #if sits inside
-/// the arguments of a get or a release.  Dirty + put loops are folded
-/// into unpin_user_pages_dirty_lock(), and a loop counter only they used
-/// goes with them.  Older call shapes (tsk/mm, write/force,
+/// them, and when an extra get_page() is taken.  An #if inside the
+/// arguments of a get or a release_pages() is evaluated as a 6.12 build
+/// would (LINUX_VERSION_CODE, KERNEL_VERSION() and numbers only); when
+/// the 6.12 arguments need only a rename, and for get_user_pages() the
+/// removal of a trailing NULL vmas, the #if blocks are left in place and
+/// the call is converted, otherwise it is kept.  Dirty + put loops are
+/// folded into unpin_user_pages_dirty_lock(), and a loop counter only
+/// they used goes with them.  Older call shapes (tsk/mm, write/force,
 /// a NULL vmas, get_user_pages_longterm()) are rewritten to the 6.12 API;
 /// a non-NULL vmas, get_user_pages_locked(), __get_user_pages_fast() and
 /// get_user_pages_fast_only() have no pin counterpart and are reported.
@@ -75,6 +79,8 @@ RELEASES = CONV_RELEASES | frozenset([
 	'put_page_testzero', 'page_ref_dec', 'page_ref_sub',
 	'bio_release_pages', 'put_pages_list',
 ])
+# Releases that a rename converts when an #if sits inside their arguments.
+IFDEF_RENAMES = frozenset(['release_pages', 'put_user_pages'])
 # Extra references: a later put_page() may drop one of these, not the pin.
 EXTRA_REFS = frozenset(['get_page', 'folio_get', 'page_ref_inc',
 			'page_ref_add', 'try_get_page', 'page_cache_get'])
@@ -586,10 +592,11 @@ def judge(cl, taint, touched, sites):
 	for s in sites:
 		if s['veto']:
 			veto(vetoes, *s['veto'])
-		if directive_in_call(s['line'], s['name']):
+		if s['ifdef'] and not s['ifdef_ok']:
 			veto(vetoes, 'ifdef-args', 'an #if inside the arguments of '
-			     '%s() at line %d: convert it by hand' % (s['name'],
-								    s['line']))
+			     '%s() at line %d that cannot be evaluated for 6.12, '
+			     'or whose 6.12 arguments need more than a rename: '
+			     'convert it by hand' % (s['name'], s['line']))
 		if s['vmas'] is not None and not is_null(s['vmas']):
 			veto(vetoes, 'vmas', '%s() at line %d fills a vmas array '
 			     '(%s); pin_user_pages*() has no such argument' %
@@ -615,11 +622,20 @@ def judge(cl, taint, touched, sites):
 					  for n in nodes_in(fn, x))
 			if f in RELEASES:
 				if a and mine(direct[0]):
-					if directive_in_call(line, f):
+					eff = ifdef_args(line, f) if \
+						directive_in_call(line, f) else a
+					if eff is not a and (eff is None or
+							     f not in IFDEF_RENAMES or
+							     len(eff) != 2):
 						veto(vetoes, 'ifdef-args', 'an #if '
 						     'inside the arguments of %s() at '
-						     'line %d: convert it by hand' %
+						     'line %d that cannot be evaluated '
+						     'for 6.12, or whose 6.12 '
+						     'arguments need more than a '
+						     'rename: convert it by hand' %
 						     (f, line))
+					elif eff is not a:
+						rels.append((fn, f, eff, line))
 					elif f in CONV_RELEASES and \
 					   release_args_ok(f, a):
 						rels.append((fn, f, a, line))
@@ -889,10 +905,48 @@ def get_key(fn, name, args):
 	return (fn, 'get:' + name, norm(pages))
 
 
+def site_args(p, name, es):
+	"""The arguments of a call as analyse() saw them: as a 6.12 build
+	sees them when an #if sits inside them."""
+	a = args_list(es)
+	if directive_in_call(int(p[0].line), name):
+		return ifdef_args(int(p[0].line), name) or a
+	return a
+
+
 def conv_site(p, name, es):
 	select(p[0].file)
 	analyse()
-	return get_key(fkey(p[0]), name, args_list(es)) in APPROVED
+	return get_key(fkey(p[0]), name, site_args(p, name, es)) in APPROVED
+
+
+def old_site(p, name, es):
+	"""A call that is rebuilt: never one with an #if inside."""
+	return conv_site(p, name, es) and \
+		not directive_in_call(int(p[0].line), name)
+
+
+def rename_drop_vmas(p, es):
+	"""get_user_pages() with an #if inside its arguments and a trailing
+	NULL vmas outside them: renamed, and the NULL dropped."""
+	select(p[0].file)
+	return directive_in_call(int(p[0].line), 'get_user_pages') and \
+		conv_site(p, 'get_user_pages', es) and \
+		gup_shape('get_user_pages',
+			  site_args(p, 'get_user_pages', es))[3] is not None
+
+
+def conv_rel_ifdef(p, callee):
+	"""release_pages() or put_user_pages() with an #if inside its
+	arguments that a 6.12 build sees as (pages, n): renamed."""
+	select(p[0].file)
+	analyse()
+	line = int(p[0].line)
+	if not directive_in_call(line, callee):
+		return False
+	eff = ifdef_args(line, callee)
+	return eff is not None and \
+		call_key(fkey(p[0]), callee, eff) in APPROVED
 
 
 def args_list(es):
@@ -934,7 +988,8 @@ def conv_pudl(p, *args):
 
 
 def renamed(p, name, es):
-	return conv_site(p, name, es) and new_call(name, es) is None
+	return conv_site(p, name, es) and \
+		gup_shape(name, site_args(p, name, es))[3] is None
 
 
 def rename_gup(p, es):
@@ -967,26 +1022,111 @@ def args_of(es):
 	return [str(x) for x in es.elements]
 
 
-def directive_in_call(line, name):
-	"""Is there a preprocessor line inside the arguments of the call to
-	name on this line?"""
+def call_text(line, name):
+	"""The text between the parentheses of the call to name on this
+	line (comments blanked), or None."""
 	text = FLAGS.get('text')
 	if text is None:
 		text = FLAGS['text'] = source() or ''
 	lines = text.split('\n')
 	if not 0 < line <= len(lines):
-		return False
+		return None
 	start = sum(len(x) + 1 for x in lines[:line - 1])
 	m = re.compile(r'\b%s\s*\(' % re.escape(name)).search(text, start)
 	if not m:
-		return False
+		return None
 	d, i = 0, m.end() - 1
 	while i < len(text):
 		d += {'(': 1, ')': -1}.get(text[i], 0)
 		if d == 0:
 			break
 		i += 1
-	return re.search(r'\n[ \t]*#', text[m.start():i]) is not None
+	return text[m.end():i]
+
+
+def directive_in_call(line, name):
+	"""Is there a preprocessor line inside the arguments of the call to
+	name on this line?"""
+	inner = call_text(line, name)
+	return inner is not None and re.search(r'(^|\n)[ \t]*#', inner) is not None
+
+
+# LINUX_VERSION_CODE of the kernel the conversion is for: 6.12.y
+KV_TARGET = (6 << 16) + (12 << 8) + 255
+
+
+def eval_cond(expr):
+	"""An #if condition on 6.12: True, False, or None when it names
+	anything but LINUX_VERSION_CODE, KERNEL_VERSION() and numbers."""
+	e = re.sub(r'KERNEL_VERSION\s*\(\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*\)',
+		   lambda m: str((int(m.group(1)) << 16) + (int(m.group(2)) << 8) +
+				 min(int(m.group(3)), 255)), expr)
+	e = re.sub(r'\bLINUX_VERSION_CODE\b', str(KV_TARGET), e)
+	if not re.match(r'^[\d\s()<>=!&|]*\d[\d\s()<>=!&|]*$', e):
+		return None
+	e = e.replace('&&', ' and ').replace('||', ' or ')
+	e = re.sub(r'!(?!=)', ' not ', e)
+	try:
+		return bool(eval(e, {'__builtins__': {}}))
+	except Exception:
+		return None
+
+
+def effective_args(line, name):
+	"""The arguments of the call to name on this line as a 6.12 build
+	sees them, with the #if blocks inside them evaluated; None when a
+	condition cannot be evaluated."""
+	inner = call_text(line, name)
+	if inner is None:
+		return None
+	inner = re.sub(r'\\\n', ' ', inner)
+	out, stack = [], []	# per open #if: [this arm is on, an arm was on]
+	for ln in inner.split('\n'):
+		m = re.match(r'^\s*#\s*(\w+)(.*)$', ln)
+		if not m:
+			if all(on for on, taken in stack):
+				out.append(ln)
+			continue
+		d, rest = m.group(1), m.group(2)
+		if d == 'if':
+			v = eval_cond(rest)
+			if v is None:
+				return None
+			stack.append([v, v])
+		elif d == 'elif' and stack:
+			v = eval_cond(rest)
+			if v is None:
+				return None
+			stack[-1] = [v and not stack[-1][1], v or stack[-1][1]]
+		elif d == 'else' and stack:
+			stack[-1] = [not stack[-1][1], True]
+		elif d == 'endif' and stack:
+			stack.pop()
+		else:
+			return None
+	if stack:
+		return None
+	return split_args(' '.join(out))
+
+
+def ifdef_args(line, name):
+	"""For a call with an #if inside its arguments: its 6.12 arguments
+	if the conversion can leave the #if blocks alone (a rename of the
+	function, and for get_user_pages() the removal of a trailing NULL
+	vmas outside them), else None."""
+	eff = effective_args(line, name)
+	if eff is None:
+		return None
+	new = gup_shape(name, eff)[3] if name.startswith('get_') else None
+	if new is None:
+		return eff
+	lines = call_text(line, name).split('\n')
+	last = max(i for i, x in enumerate(lines) if re.match(r'^\s*#', x))
+	tail = '\n'.join(lines[last + 1:])
+	if name == 'get_user_pages' and len(eff) == 5 and is_null(eff[4]) and \
+	   re.search(r'\bNULL\s*$', tail):
+		return eff
+	return None
 
 
 def report_unseen(p):
@@ -1037,8 +1177,13 @@ g << gup.g;
 @@
 
 select(g[0].file)
-SITES.append({'name': gf, 'args': args_of(es), 'key': (g[0].line, g[0].column),
-	      'line': int(g[0].line), 'fn': fkey(g[0])})
+site = {'name': gf, 'args': args_of(es), 'key': (g[0].line, g[0].column),
+	'line': int(g[0].line), 'fn': fkey(g[0]), 'ifdef': False}
+if directive_in_call(site['line'], gf):
+	eff = ifdef_args(site['line'], gf)
+	site.update(ifdef=True, ifdef_ok=eff is not None,
+		    args=eff or site['args'])
+SITES.append(site)
 
 @calls depends on gup@
 expression fe;
@@ -1449,12 +1594,35 @@ position g : script:python (es) { rename_gup_remote(g, es) };
 + pin_user_pages_remote
   (es)
 
+// An #if inside the arguments: only the name changes (and a trailing NULL
+// vmas goes), so the #if blocks stay as they are.
+@depends on patch && gup@
+expression list es;
+position g : script:python (es) { rename_drop_vmas(g, es) };
+@@
+
+- get_user_pages@g
++ pin_user_pages
+  (es
+- , NULL
+  )
+
+@depends on patch && gup@
+identifier rel = {release_pages, put_user_pages};
+expression list es;
+position q : script:python (rel) { conv_rel_ifdef(q, rel) };
+@@
+
+- rel@q
++ unpin_user_pages
+  (es)
+
 // Older shapes (tsk/mm, write/force, vmas): the call is rebuilt.
 @old_shape depends on patch && gup@
 identifier gf = {get_user_pages, get_user_pages_unlocked, get_user_pages_remote,
 		 get_user_pages_longterm};
 expression list es;
-position g : script:python (gf, es) { conv_site(g, gf, es) };
+position g : script:python (gf, es) { old_site(g, gf, es) };
 @@
 
 gf@g(es)
