@@ -552,17 +552,26 @@ static bool ksm_write(const char *name, const char *val)
 	return ok;
 }
 
-/* Let ksmd run @scans more full scans; false if it did not in 60 s. */
-static bool ksm_scans(long scans)
+/*
+ * Let ksmd merge what it can: three full scans at full speed (the first
+ * one only takes checksums), then stop it.  False if it did not finish
+ * them in 60 s.
+ */
+static bool ksm_merge(void)
 {
 	long start = ksm_read("full_scans");
+	bool done;
 	int i;
 
-	if (start < 0 || !ksm_write("run", "1"))
+	if (start < 0 || !ksm_write("pages_to_scan", "2000") ||
+	    !ksm_write("sleep_millisecs", "0") || !ksm_write("run", "1"))
 		return false;
-	for (i = 0; i < 6000 && ksm_read("full_scans") < start + scans; i++)
+	for (i = 0; i < 6000 && ksm_read("full_scans") < start + 3; i++)
 		usleep(10000);
-	return ksm_read("full_scans") >= start + scans;
+	done = ksm_read("full_scans") >= start + 3;
+	ksm_write("run", "0");
+	ksm_write("sleep_millisecs", "20");
+	return done;
 }
 
 /*
@@ -578,7 +587,6 @@ TEST_F(pin, ksm_merges_marked_not_pinned)
 	uint64_t old[KSM_PAGES], held[KSM_PAGES], now, kpfn;
 	long len = KSM_PAGES * self->ps;
 	char *never, *was, *pinned;
-	bool merged;
 	int i;
 
 	if (ksm_read("run") < 0)
@@ -608,12 +616,7 @@ TEST_F(pin, ksm_merges_marked_not_pinned)
 	}
 
 	ASSERT_EQ(0, madvise(never, 3 * len, MADV_MERGEABLE));
-	ASSERT_TRUE(ksm_write("pages_to_scan", "1000"));
-	ASSERT_TRUE(ksm_write("sleep_millisecs", "0"));
-	merged = ksm_scans(3);
-	ksm_write("run", "0");
-	ksm_write("sleep_millisecs", "20");
-	ASSERT_TRUE(merged) {
+	ASSERT_TRUE(ksm_merge()) {
 		TH_LOG("ksmd did not finish 3 full scans in 60 s");
 	}
 
@@ -654,7 +657,6 @@ TEST_F(pin, ksm_page_shared_many_times)
 {
 	long len = MANY_REFS * self->ps;
 	uint64_t kpfn;
-	bool merged;
 	char *p;
 	int i;
 
@@ -670,12 +672,7 @@ TEST_F(pin, ksm_page_shared_many_times)
 	ASSERT_NE(MAP_FAILED, p);
 	memset(p, 0x3c, len);
 	ASSERT_EQ(0, madvise(p, len, MADV_MERGEABLE));
-	ASSERT_TRUE(ksm_write("pages_to_scan", "2000"));
-	ASSERT_TRUE(ksm_write("sleep_millisecs", "0"));
-	merged = ksm_scans(3);
-	ksm_write("run", "0");
-	ksm_write("sleep_millisecs", "20");
-	ASSERT_TRUE(merged) {
+	ASSERT_TRUE(ksm_merge()) {
 		TH_LOG("ksmd did not finish 3 full scans in 60 s");
 	}
 	kpfn = pfn_of(p);
