@@ -158,6 +158,25 @@ static bool kpf(uint64_t pfn, int bit)
 	return (read_kpageflags(pfn) >> bit) & 1;
 }
 
+/*
+ * Whether the page at @pfn still carries the mark once it is freed.  A
+ * page unmapped by this process may still sit in another CPU's LRU batch,
+ * which holds a reference: munmap() drains only the local CPU's batch, and
+ * the test may have moved CPUs since the fault.  Writing 1 to drop_caches
+ * drains every CPU's batch (lru_add_drain_all()), so the page is freed.
+ */
+static bool marked_after_free(uint64_t pfn)
+{
+	int fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
+
+	if (fd >= 0) {
+		if (write(fd, "1", 1) != 1)
+			perror("drop_caches");
+		close(fd);
+	}
+	return kpf(pfn, KPF_PINNED_ONCE);
+}
+
 FIXTURE(pin) {
 	int gup_fd;
 	long ps;
@@ -252,7 +271,7 @@ static void pin_unpin_check(struct __test_metadata *_metadata, int gup_fd,
 	ASSERT_NE(NULL, p);
 	pin_unpin_marks(_metadata, gup_fd, p, ps, flags, &pfn);
 	munmap(p, ps);
-	EXPECT_FALSE(kpf(pfn, KPF_PINNED_ONCE));
+	EXPECT_FALSE(marked_after_free(pfn));
 }
 
 TEST_F(pin, longterm_pin_anon)
@@ -288,7 +307,7 @@ TEST_F(pin, shmem_pin)
 			PIN_LONGTERM_TEST_FLAG_USE_WRITE, &pfn);
 	munmap(p, self->ps);
 	close(fd);
-	EXPECT_FALSE(kpf(pfn, KPF_PINNED_ONCE));
+	EXPECT_FALSE(marked_after_free(pfn));
 }
 
 /*
@@ -322,7 +341,7 @@ TEST_F(pin, io_uring_fixed_buffer)
 	EXPECT_EQ(marks_pins(), kpf(pfn, KPF_PINNED_ONCE));
 	close(ring);
 	munmap(p, self->ps);
-	EXPECT_FALSE(kpf(pfn, KPF_PINNED_ONCE));
+	EXPECT_FALSE(marked_after_free(pfn));
 }
 
 /* A new zram disk of @size bytes: its id, or -1 (no zram). */
@@ -400,13 +419,10 @@ TEST_F(pin, odirect_zram)
 	EXPECT_EQ(marks_pins(), kpf(pin, KPF_PINNED_ONCE));
 	close(fd);
 	zram_remove(id);
-	/*
-	 * Not checked here: that munmap() frees the pages and the mark with
-	 * them.  Pages that never went through GUP's LRU drain may still sit
-	 * in a per-CPU LRU batch, which holds a reference.
-	 */
 	munmap(out, self->ps);
 	munmap(in, self->ps);
+	EXPECT_FALSE(marked_after_free(pout));
+	EXPECT_FALSE(marked_after_free(pin));
 }
 
 #define COMPACT_PAGES	256
@@ -517,7 +533,7 @@ TEST_F(pin, udmabuf)
 	close(dev);
 	munmap(p, self->ps);
 	close(memfd);
-	EXPECT_FALSE(kpf(pfn, KPF_PINNED_ONCE));
+	EXPECT_FALSE(marked_after_free(pfn));
 }
 
 #define KSM_PAGES	8
