@@ -171,7 +171,6 @@ def cmd_sanitizers(args):
     arches = parse_arches(args)
     cmd_tree()
     rows = sanitizer_gate(arches)
-    write_table(rows, 'results-sanitizers')
     print(open(os.path.join(RESULTS, 'sanitizers.md'),
                encoding='utf-8').read())
     for r in rows:

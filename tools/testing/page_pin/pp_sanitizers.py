@@ -20,6 +20,7 @@ from pp_guest import boot, build_userspace, make_initramfs
 from pp_parser import (SPLAT_RE, count_cases, judge_kunit, judge_selftests,
                        kunit_parse, parse_selftest_log)
 from pp_arches import ARCHES, kunit_skip_budget, pin_test_skip_budget
+from pp_results import write_table
 from pp_suites import UPSTREAM_TESTS
 
 SANITIZERS = (('x86_64', 'kasan'), ('x86_64', 'kcsan'), ('arm', 'kasan'))
@@ -176,4 +177,7 @@ def sanitizer_gate(arches):
             rows += got
             all_seen[(arch, san)] = seen
     write_reports(all_seen)
+    # make check-full and make sanitizers both leave the boot table that
+    # make readme shows next to the reports.
+    write_table(rows, 'results-sanitizers')
     return rows
