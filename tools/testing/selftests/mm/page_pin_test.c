@@ -570,23 +570,34 @@ static bool ksm_write(const char *name, const char *val)
 
 /*
  * Let ksmd merge what it can: three full scans at full speed (the first
- * one only takes checksums), then stop it.  False if it did not finish
- * them in 60 s.
+ * one only takes checksums), then stop it and give it back its pace.
+ * False if it did not finish them in 60 s.
  */
 static bool ksm_merge(void)
 {
 	long start = ksm_read("full_scans");
-	bool done;
+	long pages = ksm_read("pages_to_scan");
+	long sleep = ksm_read("sleep_millisecs");
+	bool done = false;
+	char buf[24];
 	int i;
 
-	if (start < 0 || !ksm_write("pages_to_scan", "2000") ||
-	    !ksm_write("sleep_millisecs", "0") || !ksm_write("run", "1"))
-		return false;
-	for (i = 0; i < 6000 && ksm_read("full_scans") < start + 3; i++)
-		usleep(10000);
-	done = ksm_read("full_scans") >= start + 3;
+	if (start >= 0 && pages > 0 && sleep >= 0 &&
+	    ksm_write("pages_to_scan", "2000") &&
+	    ksm_write("sleep_millisecs", "0") && ksm_write("run", "1")) {
+		for (i = 0; i < 6000 && ksm_read("full_scans") < start + 3; i++)
+			usleep(10000);
+		done = ksm_read("full_scans") >= start + 3;
+	}
 	ksm_write("run", "0");
-	ksm_write("sleep_millisecs", "20");
+	if (pages > 0) {
+		snprintf(buf, sizeof(buf), "%ld", pages);
+		ksm_write("pages_to_scan", buf);
+	}
+	if (sleep >= 0) {
+		snprintf(buf, sizeof(buf), "%ld", sleep);
+		ksm_write("sleep_millisecs", buf);
+	}
 	return done;
 }
 
