@@ -83,7 +83,10 @@ RELEASES = CONV_RELEASES | frozenset([
 IFDEF_RENAMES = frozenset(['release_pages', 'put_user_pages'])
 # Extra references: a later put_page() may drop one of these, not the pin.
 EXTRA_REFS = frozenset(['get_page', 'folio_get', 'page_ref_inc',
-			'page_ref_add', 'try_get_page', 'page_cache_get'])
+			'page_ref_add', 'try_get_page', 'page_cache_get',
+			'get_page_unless_zero', 'folio_try_get',
+			'folio_ref_inc', 'folio_ref_add', 'page_ref_inc_return',
+			'page_ref_add_unless', 'folio_get_many'])
 # Pages that do not come from get_user_pages*().
 PAGE_SOURCES = frozenset([
 	'alloc_page', 'alloc_pages', 'alloc_pages_node', '__alloc_pages',
@@ -93,13 +96,22 @@ PAGE_SOURCES = frozenset([
 	'__page_cache_alloc', 'page_cache_alloc', 'shmem_read_mapping_page',
 	'ZERO_PAGE',
 ])
-# Functions that put pages into a DMA container (first argument).
-CONTAINER_SINKS = frozenset([
-	'sg_set_page', 'sg_alloc_table_from_pages',
-	'sg_alloc_table_from_pages_segment', '__sg_alloc_table_from_pages',
-	'sg_alloc_append_table_from_pages', 'bio_add_page', '__bio_add_page',
-	'bio_add_pc_page', 'bio_add_hw_page', 'bio_add_zone_append_page',
-])
+# Sources that take no reference: a correct driver never put_page()s
+# their pages, so every put of a holder that mixes them with pinned pages
+# drops a pin (an extra get_page() on them is vetoed as extra-ref).
+REFLESS_SOURCES = frozenset(['virt_to_page', 'vmalloc_to_page', 'pfn_to_page',
+			     'phys_to_page', 'kmap_to_page'])
+# Functions that put pages into a DMA container: (container, pages)
+# argument numbers.  Lengths and offsets are not holders.
+SINK_ARGS = {
+	'sg_set_page': (0, 1), 'sg_alloc_table_from_pages': (0, 1),
+	'sg_alloc_table_from_pages_segment': (0, 1),
+	'__sg_alloc_table_from_pages': (0, 1),
+	'sg_alloc_append_table_from_pages': (0, 1), 'bio_add_page': (0, 1),
+	'__bio_add_page': (0, 1), 'bio_add_pc_page': (1, 2),
+	'bio_add_hw_page': (1, 2), 'bio_add_zone_append_page': (0, 1),
+}
+CONTAINER_SINKS = frozenset(SINK_ARGS)
 # Users that hand the memory to a device (or a hypervisor) by address.
 DMA_USERS = CONTAINER_SINKS | frozenset([
 	'dma_map_page', 'dma_map_page_attrs', 'dma_map_sg', 'dma_map_sg_attrs',
@@ -118,7 +130,8 @@ CPU_USERS = frozenset([
 	'memcpy_page', 'memzero_page', 'copy_page', 'copy_highpage',
 	'clear_highpage', 'copy_to_user_page', 'copy_from_user_page',
 	'flush_dcache_page', 'kmap_to_page', 'zero_user', 'zero_user_segment',
-	'copy_page_to_iter', 'copy_page_from_iter',
+	'copy_page_to_iter', 'copy_page_from_iter', 'vm_map_ram',
+	'kmap_local_folio', 'memcpy_from_folio', 'memcpy_to_folio',
 ])
 # Functions that may see the pages or their container without keeping or
 # releasing them.
@@ -176,7 +189,8 @@ SCALAR = re.compile(r'^(const\s+|volatile\s+)*(unsigned|signed|int|long|short|'
 # its base name, and nothing in the patch rules is keyed by line.
 FILES = {}
 STATE = ('SITES', 'CALLS', 'ASSIGNS', 'RETURNS', 'ITERS', 'DECLS', 'PARAMS',
-	 'FUNCS', 'STATIC', 'TYPES', 'VERDICT', 'APPROVED', 'GET_FNS', 'FLAGS')
+	 'FUNCS', 'STATIC', 'TYPES', 'VERDICT', 'APPROVED', 'GET_FNS', 'FLAGS',
+	 'IFDEF_CALLS')
 RENAMED = re.compile(r'^(.*/)?cocci_small_output-\d+-[0-9a-f]+-')
 
 
@@ -195,6 +209,11 @@ def new_state():
 		'VERDICT': {},	# (line, column) of a get call -> message
 		'APPROVED': set(),	# (fn, callee, args) of the calls to convert
 		'GET_FNS': set(),	# functions whose get calls are converted
+		# (fn, callee, argument text) -> arguments a 6.12 build sees,
+		# or None, for calls with an #if inside their arguments: the
+		# patch rules look them up by text, as lines move once a rule
+		# has changed the function
+		'IFDEF_CALLS': {},
 		'FLAGS': {'done': False, 'unseen': False},
 	}
 
@@ -539,9 +558,9 @@ def build_classes():
 				ps = param_names(f)
 				for k, x in enumerate(a[:len(ps)]):
 					cl.union(node_of(fn, x), var_node(f, ps[k]))
-			elif f in CONTAINER_SINKS and a:
-				for x in a[1:]:
-					link(cl, taint, fn, a[0], x)
+			elif f in CONTAINER_SINKS and len(a) > SINK_ARGS[f][1]:
+				link(cl, taint, fn, a[SINK_ARGS[f][0]],
+				     a[SINK_ARGS[f][1]])
 			elif f in COPIES and len(a) >= 2:
 				cl.union(node_of(fn, a[0]), node_of(fn, a[1]))
 	return cl, taint
@@ -614,7 +633,7 @@ def judge(cl, taint, touched, sites):
 		for f, a, line in calls:
 			if f in GUP_NAMES:
 				continue
-			f = resolve_alias(f)
+			f = compat_init(resolve_alias(f))
 			direct = [node_of(fn, x) for x in a]
 			hit = any(mine(n) for n in direct) or \
 				any(holds_member(fn, x, members) for x in a)
@@ -666,7 +685,7 @@ def judge(cl, taint, touched, sites):
 				cpu = True
 			elif f in FUNCS or f in HARMLESS or f in COPIES or \
 			     re.match(r'^(pr_\w+|dev_(err|warn|info|dbg|notice)'
-				      r'\w*|WARN\w*|trace_\w+|Page[A-Z]\w*|'
+				      r'\w*|WARN\w*|trace_\w+|(Set|Clear)?Page[A-Z]\w*|'
 				      r'VM_(BUG|WARN)_ON\w*|folio_test_\w+)$', f):
 				pass
 			elif hit:
@@ -680,10 +699,11 @@ def judge(cl, taint, touched, sites):
 			veto(vetoes, 'not-local', 'the pages pass through parameter '
 			     '"%s" of %s(), whose callers are not all in this file'
 			     % (n[2], n[1]))
-		if n[0] == 'r' and (n[1] not in CALLED or n[1] in ADDR_TAKEN):
+		if n[0] == 'r' and (n[1] not in CALLED or n[1] in ADDR_TAKEN) \
+		   and n[1] not in FLAGS['dmabuf_maps']:
 			veto(vetoes, 'escape-return', 'the pages are returned from '
 			     '%s(), whose callers are not all in this file' % n[1])
-		if n in taint:
+		if n in taint and taint[n][:-2] not in REFLESS_SOURCES:
 			veto(vetoes, 'ambiguous-alias', '"%s" also holds pages '
 			     'from %s' % (n[-1], taint[n]))
 		if n[0] == 'l' and n[2] in param_names(n[1]) and \
@@ -773,6 +793,18 @@ def resolve_alias(f):
 	return sorted(targets)[0]
 
 
+def compat_init(f):
+	"""A version wrapper from a header of the driver around the
+	scatterlist initialisers (NTV2_LINUX_SG_INIT_TABLE_FUNC,
+	compat_sg_init_table, ...): it clears entries before any page is put
+	in them and takes no page reference.  Only this family is guessed
+	from the name."""
+	if f in FUNCS:
+		return f
+	m = re.search(r'sg_init_(table|one)', f.lower())
+	return 'sg_init_' + m.group(1) if m else f
+
+
 def holds_member(fn, arg, members):
 	"""Is arg (&s or s) a structure on the stack with a member that
 	holds the pages?"""
@@ -818,6 +850,14 @@ def address_taken():
 		   if re.search(r'\b%s\b(?!\s*\()' % re.escape(fn), text))
 
 
+def dmabuf_maps():
+	"""The file's dma-buf .map_dma_buf callbacks: the table they return
+	goes to the importer, which only reads its DMA addresses and gives it
+	back to .unmap_dma_buf; the exporter keeps the pages."""
+	text = source() or ''
+	return set(re.findall(r'\.\s*map_dma_buf\s*=\s*&?\s*(\w+)', text))
+
+
 def analyse():
 	if FLAGS['done']:
 		return
@@ -837,6 +877,7 @@ def analyse():
 	CALLED = set(f for calls in CALLS.values() for f, a, line in calls)
 	ADDR_TAKEN = address_taken()
 	FLAGS['called'], FLAGS['addr_taken'] = CALLED, ADDR_TAKEN
+	FLAGS['dmabuf_maps'] = dmabuf_maps()
 	cl, taint = build_classes()
 	touched = fn_nodes()
 	groups = {}
@@ -905,13 +946,21 @@ def get_key(fn, name, args):
 	return (fn, 'get:' + name, norm(pages))
 
 
+def ifdef_call(p, name, es, tail=''):
+	"""(True, 6.12 arguments or None) for a call with an #if inside its
+	arguments (es, then tail), recorded before any rule changed the file;
+	(False, None) otherwise."""
+	k = (fkey(p[0]), str(name), norm(es) + tail)
+	if k in IFDEF_CALLS:
+		return True, IFDEF_CALLS[k]
+	return False, None
+
+
 def site_args(p, name, es):
 	"""The arguments of a call as analyse() saw them: as a 6.12 build
 	sees them when an #if sits inside them."""
-	a = args_list(es)
-	if directive_in_call(int(p[0].line), name):
-		return ifdef_args(int(p[0].line), name) or a
-	return a
+	inside, eff = ifdef_call(p, name, es)
+	return eff or args_list(es) if inside else args_list(es)
 
 
 def conv_site(p, name, es):
@@ -922,30 +971,29 @@ def conv_site(p, name, es):
 
 def old_site(p, name, es):
 	"""A call that is rebuilt: never one with an #if inside."""
-	return conv_site(p, name, es) and \
-		not directive_in_call(int(p[0].line), name)
+	select(p[0].file)
+	return conv_site(p, name, es) and not ifdef_call(p, name, es)[0] and \
+		not re.search(r'(^|\n)\s*#', str(es))
 
 
 def rename_drop_vmas(p, es):
 	"""get_user_pages() with an #if inside its arguments and a trailing
 	NULL vmas outside them: renamed, and the NULL dropped."""
 	select(p[0].file)
-	return directive_in_call(int(p[0].line), 'get_user_pages') and \
-		conv_site(p, 'get_user_pages', es) and \
-		gup_shape('get_user_pages',
-			  site_args(p, 'get_user_pages', es))[3] is not None
+	analyse()
+	inside, eff = ifdef_call(p, 'get_user_pages', es, ',NULL')
+	return inside and eff is not None and \
+		get_key(fkey(p[0]), 'get_user_pages', eff) in APPROVED and \
+		gup_shape('get_user_pages', eff)[3] is not None
 
 
-def conv_rel_ifdef(p, callee):
+def conv_rel_ifdef(p, callee, es):
 	"""release_pages() or put_user_pages() with an #if inside its
 	arguments that a 6.12 build sees as (pages, n): renamed."""
 	select(p[0].file)
 	analyse()
-	line = int(p[0].line)
-	if not directive_in_call(line, callee):
-		return False
-	eff = ifdef_args(line, callee)
-	return eff is not None and \
+	inside, eff = ifdef_call(p, callee, es)
+	return inside and eff is not None and \
 		call_key(fkey(p[0]), callee, eff) in APPROVED
 
 
@@ -969,6 +1017,10 @@ def conv_rel(p, callee, args):
 
 def conv_idx(p, callee, arr, idx):
 	return conv_rel(p, callee, '%s[%s]' % (arr, idx))
+
+
+def conv_nth(p, callee, base, idx):
+	return conv_rel(p, callee, 'nth_page(%s, %s)' % (base, idx))
 
 
 def conv_sg(p, callee, sg):
@@ -1049,6 +1101,342 @@ def directive_in_call(line, name):
 	name on this line?"""
 	inner = call_text(line, name)
 	return inner is not None and re.search(r'(^|\n)[ \t]*#', inner) is not None
+
+
+# Release statements with #if blocks in them (page_cache_release() before
+# 4.6, put_page() after), and loops whose dirty test checks PageReserved()
+# of the page, are folded from the source text: SmPL cannot match a
+# statement list that an #if splits.
+REL_ONE = ('put_page', 'page_cache_release', 'put_user_page')
+DIRTY_ONE = ('set_page_dirty_lock', 'set_page_dirty', 'SetPageDirty')
+
+
+def _skip(t, i):
+	while i < len(t) and t[i].isspace():
+		i += 1
+	return i
+
+
+def _close(t, i, o, c):
+	"""Index after the bracket that closes t[i] (== o), or -1."""
+	d = 0
+	while i < len(t):
+		if t[i] == o:
+			d += 1
+		elif t[i] == c:
+			d -= 1
+			if d == 0:
+				return i + 1
+		i += 1
+	return -1
+
+
+def _at_line_start(t, i):
+	j = t.rfind('\n', 0, i) + 1
+	return t[j:i].strip() == ''
+
+
+def _directive(t, i):
+	"""(keyword, condition, end) of the preprocessor line at t[i]."""
+	j = i
+	while True:
+		e = t.find('\n', j)
+		if e < 0:
+			e = len(t)
+		if t[j:e].rstrip().endswith('\\') and e < len(t):
+			j = e + 1
+			continue
+		break
+	m = re.match(r'#\s*(\w*)(.*)', t[i:e], re.S)
+	return m.group(1), m.group(2).strip(), e
+
+
+def _stmts(t, i, end, stop_pp=False):
+	"""Statements from t[i] up to end (a '}' or a directive that ends an
+	#if branch when stop_pp): ([node], index), or (None, i)."""
+	out = []
+	while True:
+		i = _skip(t, i)
+		if i >= end or t[i] == '}':
+			return out, i
+		if t[i] == '#' and _at_line_start(t, i):
+			kw = _directive(t, i)[0]
+			if kw in ('elif', 'else', 'endif'):
+				if stop_pp:
+					return out, i
+				return None, i
+		n, i = _stmt(t, i, end)
+		if n is None:
+			return None, i
+		out.append(n)
+
+
+def _stmt(t, i, end):
+	"""One statement at t[i]: (node, index after it) or (None, i).
+	Nodes: ('block', [n]), ('if', cond, n, n or None), ('pp', [[n]],
+	has_else), ('call', name, args), ('other',)."""
+	i = _skip(t, i)
+	if i >= end:
+		return None, i
+	if t[i] == '{':
+		e = _close(t, i, '{', '}')
+		if e < 0 or e > end:
+			return None, i
+		body, j = _stmts(t, i + 1, e - 1)
+		if body is None:
+			return None, i
+		return ('block', body), e
+	if t[i] == '#' and _at_line_start(t, i):
+		kw, cond, e = _directive(t, i)
+		if kw not in ('if', 'ifdef', 'ifndef'):
+			return ('other',), e
+		branches, has_else = [], False
+		while True:
+			body, j = _stmts(t, e, end, True)
+			if body is None or j >= end:
+				return None, i
+			branches.append(body)
+			kw, cond, e = _directive(t, j)
+			if kw == 'endif':
+				return ('pp', branches, has_else), e
+			has_else |= kw == 'else'
+	m = re.match(r'(if|else|for|while|do|switch|return|goto|break|'
+		     r'continue|case|default)\b', t[i:end])
+	if m and m.group(1) == 'if':
+		j = _skip(t, i + 2)
+		if j >= end or t[j] != '(':
+			return None, i
+		e = _close(t, j, '(', ')')
+		if e < 0:
+			return None, i
+		cond = t[j + 1:e - 1]
+		then, k = _stmt(t, e, end)
+		if then is None:
+			return None, i
+		k2 = _skip(t, k)
+		if re.match(r'else\b', t[k2:end]):
+			els, k = _stmt(t, k2 + 4, end)
+			if els is None:
+				return None, i
+			return ('if', cond, then, els), k
+		return ('if', cond, then, None), k
+	if m:
+		return None, i
+	e = i
+	while e < end and t[e] not in ';{}':
+		if t[e] in '([':
+			e = _close(t, e, t[e], ')' if t[e] == '(' else ']')
+			if e < 0:
+				return None, i
+			continue
+		e += 1
+	if e >= end or t[e] != ';':
+		return None, i
+	s = t[i:e].strip()
+	c = re.match(r'^([A-Za-z_]\w*)\s*\((.*)\)$', s, re.S)
+	if c and balanced(c.group(2)):
+		return ('call', c.group(1), c.group(2).strip()), e + 1
+	return ('other',), e + 1
+
+
+def _items(n):
+	return n[1] if n[0] == 'block' else [n]
+
+
+def _rel_of(n):
+	"""(page, [release names]) when n releases one page, in every #if
+	branch alike."""
+	if n[0] == 'call' and n[1] in REL_ONE and len(split_args(n[2])) == 1:
+		return norm(n[2]), [n[1]]
+	if n[0] == 'block' and len(n[1]) == 1:
+		return _rel_of(n[1][0])
+	if n[0] == 'pp' and n[2]:
+		got = [len(b) == 1 and _rel_of(b[0]) for b in n[1]]
+		if all(got) and len(set(g[0] for g in got)) == 1:
+			return got[0][0], sum((g[1] for g in got), [])
+	return None
+
+
+def _dirt_of(n):
+	if n[0] == 'call' and n[1] in DIRTY_ONE and len(split_args(n[2])) == 1:
+		return norm(n[2])
+	if n[0] == 'block' and len(n[1]) == 1:
+		return _dirt_of(n[1][0])
+	return None
+
+
+def _release_shape(items):
+	"""(page, [release names], dirty condition or None) when the
+	statements release one page and maybe dirty it first."""
+	if len(items) == 1:
+		n = items[0]
+		r = _rel_of(n)
+		if r:
+			return r[0], r[1], None
+		if n[0] == 'block':
+			return _release_shape(n[1])
+		if n[0] == 'if' and n[3] is not None:
+			a = _release_shape(_items(n[2]))
+			b = _release_shape(_items(n[3]))
+			if a and b and a[0] == b[0] and b[2] is None and \
+			   a[2] in (None, 'true'):
+				return a[0], a[1] + b[1], \
+					n[1] if a[2] else None
+		return None
+	if len(items) == 2:
+		r = _rel_of(items[1])
+		if not r:
+			return None
+		d = _dirt_of(items[0])
+		if d == r[0]:
+			return r[0], r[1], 'true'
+		n = items[0]
+		if n[0] == 'if' and n[3] is None and _dirt_of(n[2]) == r[0]:
+			return r[0], r[1], n[1]
+	return None
+
+
+def _text_only(n):
+	"""Does n hold what the SmPL loop rules cannot match: an #if, an
+	if/else, or a PageReserved() test?"""
+	if n[0] == 'pp':
+		return True
+	if n[0] == 'block':
+		return any(_text_only(x) for x in n[1])
+	if n[0] == 'if':
+		return n[3] is not None or 'PageReserved' in n[1] or \
+			_text_only(n[2])
+	return False
+
+
+def _dirty_cond(cond, page, avoid):
+	"""The dirty condition without a !PageReserved(page) test (upstream
+	dropped it when converting: a page pinned for write is not
+	reserved), or None when it still tests the page or depends on
+	avoid."""
+	if cond == 'true':
+		return cond
+	pr = r'!\s*PageReserved\s*\(\s*%s\s*\)' % r'\s*'.join(
+		re.escape(x) for x in toks(page))
+	c = strip(' '.join(cond.split()))
+	if re.fullmatch(pr, c):
+		return 'true'
+	m = re.fullmatch(r'(.+?)\s*&&\s*%s|%s\s*&&\s*(.+)' % (pr, pr), c)
+	if m:
+		c = m.group(1) or m.group(2)
+		if re.search(r'\|\||\?', re.sub(r'\([^()]*\)', '', c)):
+			return None
+		c = strip(c)
+	if re.search(r'\bPage[A-Z]\w*\b', c) or any(
+	   re.search(r'(^|[^\w>.])%s\b' % re.escape(a), norm(c))
+	   for a in avoid):
+		return None
+	return c
+
+
+def _approved(fn, rels, page):
+	return all(call_key(fn, r, [page]) in APPROVED for r in rels)
+
+
+def _fold_loop_at(t, i, fn):
+	"""(unpin call, counter) replacing the counting for loop at t[i]
+	(I = 0; I < N; I++), or None."""
+	j = _skip(t, i + 3)
+	e = _close(t, j, '(', ')') if j < len(t) and t[j] == '(' else -1
+	if e < 0:
+		return None
+	h = re.fullmatch(r'\s*(\w+)\s*=\s*0\s*;\s*(\w+)\s*<\s*(.+?)\s*;\s*'
+			 r'(\+\+\s*(\w+)|(\w+)\s*\+\+)\s*', t[j + 1:e - 1], re.S)
+	if not h or not h.group(1) == h.group(2) == (h.group(5) or h.group(6)):
+		return None
+	idx, n = h.group(1), ' '.join(h.group(3).split())
+	if re.search(r'\b%s\b' % idx, n):
+		return None
+	body, k = _stmt(t, e, len(t))
+	if body is None or not _text_only(body):
+		return None
+	sh = _release_shape(_items(body))
+	if not sh:
+		return None
+	page, rels, cond = sh
+	m = re.fullmatch(r'(.+)\[%s\]' % re.escape(idx), page)
+	if not m or re.search(r'\b%s\b' % re.escape(idx), m.group(1)) or \
+	   not _approved(fn, rels, page):
+		return None
+	arr = m.group(1)
+	if cond is None:
+		return 'unpin_user_pages(%s, %s)' % (arr, n), idx
+	cond = _dirty_cond(cond, page, [idx])
+	if cond is None:
+		return None
+	return 'unpin_user_pages_dirty_lock(%s, %s, %s)' % (arr, n, cond), idx
+
+
+def _fold_if_at(t, i, fn):
+	"""The unpin call replacing the if/else at t[i] that dirties and
+	releases one page with an #if in it, or None."""
+	n, k = _stmt(t, i, len(t))
+	if n is None or n[0] != 'if' or n[3] is None or \
+	   not re.search(r'(^|\n)[ \t]*#', t[i:k]):
+		return None
+	sh = _release_shape([n])
+	if not sh or sh[2] is None or not _approved(fn, sh[1], sh[0]):
+		return None
+	page = sh[0]
+	cond = _dirty_cond(sh[2], page, [page])
+	if cond is None:
+		return None
+	if re.fullmatch(r'[A-Za-z_]\w*(\[[^\[\]]+\]|(->|\.)\w+)*', page):
+		return 'unpin_user_pages_dirty_lock(&%s, 1, %s)' % (page, cond)
+	return 'unpin_user_page_range_dirty_lock(%s, 1, %s)' % (page, cond)
+
+
+def _text():
+	text = FLAGS.get('text')
+	if text is None:
+		text = FLAGS['text'] = source() or ''
+	return text
+
+
+def fold_loop(p):
+	"""(unpin call, counter) for the counting for loop at p, or None.
+	The first patch rule: p's line is still the source line."""
+	select(p[0].file)
+	analyse()
+	text = _text()
+	lines = text.split('\n')
+	line = int(p[0].line)
+	if not 0 < line <= len(lines):
+		return None
+	i = sum(len(x) + 1 for x in lines[:line - 1]) + int(p[0].column)
+	if not re.match(r'for\b', text[i:]):
+		return None
+	return _fold_loop_at(text, i, fkey(p[0]))
+
+
+def if_folded(q):
+	return (q[0].line, q[0].column) in FLAGS.get('if_folds', ())
+
+
+def fold_if(p, e, s1, s2):
+	"""The unpin call for the if/else (e) s1 else s2 with an #if in its
+	branches, found in the source by its text (rules before it may have
+	moved the lines), or None."""
+	if '#' not in str(s1) + str(s2):
+		return None
+	select(p[0].file)
+	analyse()
+	text = _text()
+	want = norm('if(%s)%selse%s' % (e, s1, s2))
+	found = set()
+	for m in re.finditer(r'\bif\b', text):
+		if text[m.start() - 1:m.start()] == '#':
+			continue
+		n, k = _stmt(text, m.start(), len(text))
+		if n is not None and n[0] == 'if' and n[3] is not None and \
+		   norm(text[m.start():k]) == want:
+			found.add(_fold_if_at(text, m.start(), fkey(p[0])))
+	return found.pop() if len(found) == 1 else None
 
 
 # LINUX_VERSION_CODE of the kernel the conversion is for: 6.12.y
@@ -1183,6 +1571,7 @@ if directive_in_call(site['line'], gf):
 	eff = ifdef_args(site['line'], gf)
 	site.update(ifdef=True, ifdef_ok=eff is not None,
 		    args=eff or site['args'])
+	IFDEF_CALLS[(site['fn'], gf, norm(es))] = eff
 SITES.append(site)
 
 @calls depends on gup@
@@ -1201,6 +1590,10 @@ c << calls.c;
 
 select(c[0].file)
 add(CALLS, fkey(c[0]), (str(fe), args_of(es), int(c[0].line)))
+if str(fe) in ('release_pages', 'put_user_pages') and \
+   directive_in_call(int(c[0].line), str(fe)):
+	IFDEF_CALLS[(fkey(c[0]), str(fe), norm(es))] = \
+		ifdef_args(int(c[0].line), str(fe))
 
 @assigns depends on gup@
 expression L, R;
@@ -1346,6 +1739,94 @@ STATIC.add(str(fn))
 // by function and text, get calls by function (all or none of them).
 // Loops first, then dirty + put pairs, then single calls.
 
+// A loop or an if/else whose release is split by an #if (or whose
+// dirty test is !PageReserved() of the page): folded from the source
+// text, so before any other rule changes the code and its positions.
+@loop_pp depends on patch && gup@
+statement S;
+position p : script:python () { fold_loop(p) is not None };
+@@
+
+ for@p (...; ...; ...) S
+
+@script:python loop_pp_call@
+p << loop_pp.p;
+CALL;
+I;
+@@
+
+call, idx = fold_loop(p)
+coccinelle.CALL = cocci.make_expr(call)
+coccinelle.I = cocci.make_ident(idx)
+
+// (the #if makes several matches of one loop: take only its position)
+@depends on patch && gup@
+statement S;
+position loop_pp.p;
+expression loop_pp_call.CALL;
+@@
+
+- for@p (...; ...; ...) S
++ CALL;
+
+@depends on patch && gup@
+identifier loop_pp_call.I;
+type T;
+constant C;
+@@
+
+{
+... when any
+(
+- T I;
+|
+- T I = C;
+)
+... when != I
+}
+
+// lines have moved if a loop was folded: the if/else is found by its text
+@if_pp depends on patch && gup@
+expression E;
+statement S1, S2;
+position p;
+@@
+
+ if@p (E) S1 else S2
+
+@script:python@
+p << if_pp.p;
+E << if_pp.E;
+S1 << if_pp.S1;
+S2 << if_pp.S2;
+@@
+
+call = fold_if(p, E, S1, S2)
+if call is not None:
+	FLAGS.setdefault('if_folds', {})[(p[0].line, p[0].column)] = call
+
+// Excluding matches here would stop later rules, so every match gets a
+// CALL (the #if gives one statement several matches: the same CALL), and
+// the rule below takes only the positions fold_if() accepted.
+@script:python if_pp_call@
+p << if_pp.p;
+CALL;
+@@
+
+coccinelle.CALL = cocci.make_expr(FLAGS.get('if_folds', {}).get(
+	(p[0].line, p[0].column), '0'))
+
+@depends on patch && gup@
+expression E;
+statement S1, S2;
+position if_pp.p;
+position q : script:python () { if_folded(q) };
+expression if_pp_call.CALL;
+@@
+
+- if@p@q (E) S1 else S2
++ CALL;
+
 // "if (x) { loop }" would keep needless braces once the loop is one call
 @if_loop depends on patch && gup@
 identifier I;
@@ -1433,6 +1914,56 @@ constant C;
 ... when != I
 }
 
+// a run of pages of one folio or scatterlist entry: nth_page(P, I)
+@loop_nth depends on patch && gup@
+identifier I;
+identifier rel = {put_page, page_cache_release, put_user_page};
+identifier dirt = {set_page_dirty_lock, set_page_dirty, SetPageDirty};
+expression P, N, D;
+position q : script:python (rel, P, I) { conv_nth(q, rel, P, I) };
+@@
+
+(
+  for (I = 0; I < N; \(I++\|++I\)) {
+	if (<+... I ...+>)
+		dirt(nth_page(P, I));
+	rel@q(nth_page(P, I));
+  }
+|
+- for (I = 0; I < N; \(I++\|++I\)) {
+-	if (D)
+-		dirt(nth_page(P, I));
+-	rel@q(nth_page(P, I));
+- }
++ unpin_user_page_range_dirty_lock(P, N, D);
+|
+- for (I = 0; I < N; \(I++\|++I\)) {
+-	dirt(nth_page(P, I));
+-	rel@q(nth_page(P, I));
+- }
++ unpin_user_page_range_dirty_lock(P, N, true);
+|
+- for (I = 0; I < N; \(I++\|++I\))
+-	rel@q(nth_page(P, I));
++ unpin_user_page_range_dirty_lock(P, N, false);
+)
+
+@depends on patch && gup@
+identifier loop_nth.I;
+type T;
+constant C;
+@@
+
+{
+... when any
+(
+- T I;
+|
+- T I = C;
+)
+... when != I
+}
+
 @one_dirty_sg depends on patch && gup@
 expression D, S;
 identifier rel = {put_page, page_cache_release, put_user_page};
@@ -1486,6 +2017,25 @@ position q : script:python (rel, p) { conv_rel(q, rel, p) };
 - dirt(p);
 - rel@q(p);
 + unpin_user_pages_dirty_lock(&p, 1, true);
+)
+
+// any other page expression: a range of one page
+@one_dirty_expr depends on patch && gup@
+expression D, E;
+identifier rel = {put_page, page_cache_release, put_user_page};
+identifier dirt = {set_page_dirty_lock, set_page_dirty, SetPageDirty};
+position q : script:python (rel, E) { conv_rel(q, rel, E) };
+@@
+
+(
+- if (D)
+-	dirt(E);
+- rel@q(E);
++ unpin_user_page_range_dirty_lock(E, 1, D);
+|
+- dirt(E);
+- rel@q(E);
++ unpin_user_page_range_dirty_lock(E, 1, true);
 )
 
 @release depends on patch && gup@
@@ -1610,7 +2160,7 @@ position g : script:python (es) { rename_drop_vmas(g, es) };
 @depends on patch && gup@
 identifier rel = {release_pages, put_user_pages};
 expression list es;
-position q : script:python (rel) { conv_rel_ifdef(q, rel) };
+position q : script:python (rel, es) { conv_rel_ifdef(q, rel, es) };
 @@
 
 - rel@q

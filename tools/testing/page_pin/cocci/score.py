@@ -19,11 +19,13 @@
 # what it expects.  Report mode must
 # also give every expected get site a verdict.
 #
-# Usage: score.py [--gate] [NAME...]
+# Usage: score.py [--gate] [--dir=DIR] [NAME...]
+#   --dir: score the NAME.c/NAME.expect pairs of DIR instead (files
+#          collected for a blind measurement before they join the corpus).
 #   --gate: the regression check of make check: exit 1 when precision is
 #           below 0.95 (a false conversion leaks a pin or drops a page in
-#           use), when a get call has no verdict in report mode, or when
-#           spatch fails.  Recall and exact files (goals 0.90) are measured
+#           use), when a get call has no verdict in report mode, when
+#           spatch fails, or when the patch moves an #if onto a code line.  Recall and exact files (goals 0.90) are measured
 #           and printed, not gated.
 """Score gup_to_pin.cocci on the real-code corpus."""
 
@@ -43,6 +45,8 @@ RELEASE = re.compile(r'\b(put_page|release_pages|page_cache_release|'
                      r'put_user_pages?|put_user_pages_dirty(_lock)?)\s*\(')
 UNPIN = re.compile(r'\b(unpin_user_pages_dirty_lock|unpin_user_page_range_'
                    r'dirty_lock|unpin_user_pages|unpin_user_page)\s*\(')
+# A patch that moves an #if onto a line of code breaks the build.
+DISPLACED = re.compile(r'\S[ \t]*#[ \t]*(if|ifdef|ifndef|elif|else|endif)\b')
 PIN = re.compile(r'\b(pin_user_pages(_fast|_unlocked|_remote)?)\s*\(')
 
 
@@ -94,9 +98,9 @@ def changes(old, new):
     return out
 
 
-def score_file(stem, tmp):
-    src = os.path.join(REAL, stem + '.c')
-    gets, rels = parse_expect(os.path.join(REAL, stem + '.expect'))
+def score_file(stem, tmp, real=REAL):
+    src = os.path.join(real, stem + '.c')
+    gets, rels = parse_expect(os.path.join(real, stem + '.expect'))
     work = os.path.join(tmp, stem + '.c')
     shutil.copy(src, work)
     out = work + '.out'
@@ -111,6 +115,11 @@ def score_file(stem, tmp):
         with open(out, encoding='utf-8', errors='replace') as f:
             new = f.readlines()
     ch = changes(old, new)
+    before = set(old)
+    for n, text in enumerate(new, 1):
+        if DISPLACED.search(text) and text not in before:
+            problems.append(f'output broken: a preprocessor directive '
+                            f'after code on output line {n}')
     rep = spatch('report', work)
     seen = set(int(m.group(1)) for m in
                re.finditer(r'^[^:]*:(\d+):\d+-\d+: ', rep.stdout, re.M))
@@ -147,8 +156,15 @@ def score_file(stem, tmp):
 def main(argv):
     gate = '--gate' in argv
     names = [a for a in argv if not a.startswith('--')]
+    real = REAL
+    for a in argv:
+        if a.startswith('--dir='):
+            real = os.path.abspath(a[len('--dir='):])
+    if not os.path.isdir(real):
+        print(f'no such corpus directory: {real}', file=sys.stderr)
+        return 2
     if not names:
-        names = sorted(f[:-2] for f in os.listdir(REAL) if f.endswith('.c'))
+        names = sorted(f[:-2] for f in os.listdir(real) if f.endswith('.c'))
     if not shutil.which('spatch'):
         print('spatch not found in PATH', file=sys.stderr)
         return 2
@@ -156,9 +172,10 @@ def main(argv):
     broken = []
     with tempfile.TemporaryDirectory() as tmp:
         for stem in names:
-            tp, fp, fn, problems = score_file(stem, tmp)
+            tp, fp, fn, problems = score_file(stem, tmp, real)
             broken += [f'{stem}: {p}' for p in problems
-                       if 'no verdict in report' in p or 'spatch failed' in p]
+                       if 'no verdict in report' in p or 'spatch failed' in p
+                       or 'output broken' in p]
             TP, FP, FN = TP + tp, FP + fp, FN + fn
             exact += not problems
             print(f'{"ok" if not problems else "not ok"} {stem}: '
@@ -177,7 +194,8 @@ def main(argv):
         return 0
     checks = [('precision >= %.2f' % GOALS['precision'],
                res['precision'] >= GOALS['precision']),
-              ('every get call has a verdict, spatch never fails', not broken)]
+              ('every get call has a verdict, spatch never fails, '
+               'no #if moved onto code', not broken)]
     for i, (what, ok) in enumerate(checks, 1):
         print(f'{"ok" if ok else "not ok"} {i} gate: {what}')
     for b in broken:

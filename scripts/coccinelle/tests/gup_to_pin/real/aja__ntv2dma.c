@@ -375,6 +375,47 @@ static void dmaPageUnlock(ULWord deviceNumber, PDMA_PAGE_BUFFER pBuffer)
 	pBuffer->numSgs = 0;
 }
 
+#ifdef AJA_RDMA
+static void rdmaFreeCallback(void* data)
+{
+	PDMA_PAGE_BUFFER pBuffer = (PDMA_PAGE_BUFFER)data;
+	struct nvidia_p2p_page_table* rdmaPage;
+
+//	ntv2Message("rdmaFreeCallback %llx\n", (long long)data);
+
+	rdmaPage = xchg(&pBuffer->rdmaPage, NULL);
+	if (rdmaPage != NULL)
+		nvidia_p2p_free_page_table(rdmaPage);
+
+	pBuffer->rdmaAddress = 0;
+	pBuffer->rdmaOffset = 0;
+	pBuffer->rdmaLen = 0;
+	pBuffer->rdmaAlignedLen = 0;
+	pBuffer->rdmaPage = NULL;
+	pBuffer->pageLock = false;
+}
+
+static void dmaSgSetRdmaPage(struct scatterlist* pSg, struct nvidia_p2p_dma_mapping	*rdmaMap,
+							 int index, ULWord64 length, ULWord64 offset)
+{
+	if ((pSg == NULL) || (rdmaMap == NULL) || (index >= rdmaMap->entries))
+		return;
+
+	pSg->offset = (unsigned int)offset;
+#ifdef AJA_IGPU
+	(void)length;
+	pSg->dma_address = (dma_addr_t)rdmaMap->hw_address[index];
+	pSg->length = (unsigned int)rdmaMap->hw_len[index];
+#else
+	pSg->dma_address = (dma_addr_t)rdmaMap->dma_addresses[index];
+	pSg->length = (unsigned int)length;
+#endif	
+#ifdef CONFIG_NEED_SG_DMA_LENGTH
+	pSg->dma_length = pSg->length;
+#endif
+}
+#endif
+
 static int dmaSgMap(ULWord deviceNumber, PDMA_PAGE_BUFFER pBuffer)
 {
 	NTV2PrivateParams *pNTV2Params = getNTV2Params(deviceNumber);
