@@ -17,15 +17,23 @@
 /// DMA, scatterlist or CPU helper, or pass through a function that is not
 /// static (named in the verdict: [extern-release foo], [extern-caller
 /// foo]), when the pages outlive the get's function and only it releases
-/// them, and when an extra get_page() is taken.  An #if inside the
+/// them, and when an extra get_page() is taken.  Pages from
+/// pfn_to_page(), vmalloc_to_page() and the like share a holder without
+/// a veto (they hold no reference, so no correct put_page() drops them);
+/// the table a dma-buf .map_dma_buf callback returns stays the
+/// exporter's.  An #if inside the
 /// arguments of a get or a release_pages() is evaluated as a 6.12 build
 /// would (LINUX_VERSION_CODE, KERNEL_VERSION() and numbers only); when
 /// the 6.12 arguments need only a rename, and for get_user_pages() the
 /// removal of a trailing NULL vmas, the #if blocks are left in place and
 /// the call is converted, otherwise it is kept.  Dirty + put loops are
 /// folded into unpin_user_pages_dirty_lock(), and a loop counter only
-/// they used goes with them.  Older call shapes (tsk/mm, write/force,
-/// a NULL vmas, get_user_pages_longterm()) are rewritten to the 6.12 API;
+/// they used goes with them; so are loops and if/else whose release is
+/// split by an #if (page_cache_release() before 4.6), with a
+/// !PageReserved() dirty test dropped as upstream did, and nth_page()
+/// runs (unpin_user_page_range_dirty_lock()).  Older call shapes
+/// (tsk/mm, write/force, a NULL vmas, get_user_pages_longterm()) are
+/// rewritten to the 6.12 API;
 /// a non-NULL vmas, get_user_pages_locked(), __get_user_pages_fast() and
 /// get_user_pages_fast_only() have no pin counterpart and are reported.
 /// MODE=report gives every get call site a verdict: [convert] with the
@@ -38,7 +46,10 @@
 /// functions outside the file, are not seen (a field released only
 /// elsewhere gives [no-release]); pages followed through a physical
 /// address (pfn_to_page()) are not; gup_flags built in a caller that
-/// contain FOLL_GET are not seen.  A get call in code that spatch cannot
+/// contain FOLL_GET are not seen; a function-like macro from a header is
+/// an unknown call (only *sg_init_table*/*sg_init_one* wrappers are
+/// taken by name); a loop whose body is an #if block without braces is
+/// converted page by page.  A get call in code that spatch cannot
 /// parse is reported as [unseen].  GUP_TO_PIN_DEBUG=1 in the environment
 /// prints each class of holders.
 ///
