@@ -1538,6 +1538,15 @@ def report_unseen(p):
 	if text is None:
 		return
 	seen = set(s['line'] for s in SITES)
+	# a directive the preprocessor does not know (#elsif for #elif) makes
+	# the parser drop the whole function: name it
+	odd = [(text.count('\n', 0, m.start()) + 1, m.group(1)) for m in
+	       re.finditer(r'^[ \t]*#[ \t]*([a-z]+)', text, re.M)
+	       if m.group(1) not in ('if', 'ifdef', 'ifndef', 'elif', 'else',
+				     'endif', 'define', 'undef', 'include',
+				     'error', 'warning', 'pragma', 'line')]
+	hint = '; #%s at line %d is not a preprocessor directive (a typo?)' % (
+		odd[0][1], odd[0][0]) if odd else ''
 	call = re.compile(r'\b(%s)\s*\(' % '|'.join(GUP_NAMES))
 	for m in call.finditer(text):
 		start = text.rfind('\n', 0, m.start()) + 1
@@ -1549,9 +1558,9 @@ def report_unseen(p):
 			continue
 		print('%s:%d:%d-%d: keep [unseen] %s: spatch could not parse the '
 		      'code around this call (an #if inside the statement?), so '
-		      'its pages cannot be followed' % (
+		      'its pages cannot be followed%s' % (
 			      p[0].file, line, len(before),
-			      len(before) + len(m.group(1)), m.group(1)))
+			      len(before) + len(m.group(1)), m.group(1), hint))
 
 // ------------------------------------------------------------------------
 // Collection: in a file with a get_user_pages*() call, every get call and,
