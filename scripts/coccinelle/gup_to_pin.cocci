@@ -412,14 +412,26 @@ def written(flags):
 				      strip(flags) not in ('0', 'FOLL_GET', ''))
 
 
+def operand(v):
+	"""v, in parentheses unless it is one operand: text pasted next to
+	an operator must keep its meaning ("w ? 1 : 0 ? FOLL_WRITE : 0" or
+	"f ? FOLL_WRITE : 0 | FOLL_LONGTERM" would not)."""
+	v = strip(v)
+	if re.fullmatch(r'!?\w+((->|\.)\w+|\[[^\[\]]*\])*(\([^()]*\))?', v):
+		return v
+	return '(%s)' % v
+
+
 def foll_flags(write, force):
 	parts = []
 	for v, flag in ((write, 'FOLL_WRITE'), (force, 'FOLL_FORCE')):
 		v = strip(v)
 		if v in ('0', 'false'):
 			continue
-		parts.append(flag if v in ('1', 'true') else
-			     '(%s ? %s : 0)' % (v, flag))
+		if v in ('1', 'true'):
+			parts.append(flag)
+			continue
+		parts.append('(%s ? %s : 0)' % (operand(v), flag))
 	return ' | '.join(parts) or '0'
 
 
@@ -462,7 +474,8 @@ def gup_shape(name, a):
 		return a[6], a[4], a[7], new, None
 	if name == 'get_user_pages_longterm' and n == 5:
 		return a[3], a[2], a[4], 'pin_user_pages(%s, %s, %s | ' \
-			'FOLL_LONGTERM, %s)' % tuple(a[:4]), None
+			'FOLL_LONGTERM, %s)' % (a[0], a[1], operand(a[2]),
+						a[3]), None
 	if name == 'get_user_pages_fast' and n == 4:
 		return a[3], a[2], None, None, None
 	if name == 'get_user_pages_unlocked' and n == 4:
