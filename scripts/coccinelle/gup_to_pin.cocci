@@ -1320,6 +1320,11 @@ def _release_shape(items):
 	return None
 
 
+def _arg(v):
+	"""v as one argument: a comma operator goes in parentheses."""
+	return '(%s)' % v if len(split_args(v)) > 1 else v
+
+
 def _text_only(n):
 	"""Does n hold what the SmPL loop rules cannot match: an #if, an
 	if/else, or a PageReserved() test?"""
@@ -1389,11 +1394,12 @@ def _fold_loop_at(t, i, fn):
 		return None
 	arr = m.group(1)
 	if cond is None:
-		return 'unpin_user_pages(%s, %s)' % (arr, n), idx
+		return 'unpin_user_pages(%s, %s)' % (arr, _arg(n)), idx
 	cond = _dirty_cond(cond, page, [idx])
 	if cond is None:
 		return None
-	return 'unpin_user_pages_dirty_lock(%s, %s, %s)' % (arr, n, cond), idx
+	return 'unpin_user_pages_dirty_lock(%s, %s, %s)' % (arr, _arg(n),
+							   _arg(cond)), idx
 
 
 def _fold_if_at(t, i, fn):
@@ -1411,8 +1417,10 @@ def _fold_if_at(t, i, fn):
 	if cond is None:
 		return None
 	if re.fullmatch(r'[A-Za-z_]\w*(\[[^\[\]]+\]|(->|\.)\w+)*', page):
-		return 'unpin_user_pages_dirty_lock(&%s, 1, %s)' % (page, cond)
-	return 'unpin_user_page_range_dirty_lock(%s, 1, %s)' % (page, cond)
+		return 'unpin_user_pages_dirty_lock(&%s, 1, %s)' % (page,
+								   _arg(cond))
+	return 'unpin_user_page_range_dirty_lock(%s, 1, %s)' % (page,
+								_arg(cond))
 
 
 def _text():
