@@ -201,7 +201,7 @@ SCALAR = re.compile(r'^(const\s+|volatile\s+)*(unsigned|signed|int|long|short|'
 FILES = {}
 STATE = ('SITES', 'CALLS', 'ASSIGNS', 'RETURNS', 'ITERS', 'DECLS', 'PARAMS',
 	 'FUNCS', 'STATIC', 'TYPES', 'VERDICT', 'APPROVED', 'GET_FNS', 'FLAGS',
-	 'IFDEF_CALLS')
+	 'IFDEF_CALLS', 'REBUILD')
 RENAMED = re.compile(r'^(.*/)?cocci_small_output-\d+-[0-9a-f]+-')
 
 
@@ -225,6 +225,10 @@ def new_state():
 		# patch rules look them up by text, as lines move once a rule
 		# has changed the function
 		'IFDEF_CALLS': {},
+		# (fn, callee, argument text) -> the rebuilt 6.12 call, for a
+		# get with an #if in its arguments whose 6.12 form needs new
+		# arguments: its assignment statement is rewritten whole
+		'REBUILD': {},
 		'FLAGS': {'done': False, 'unseen': False},
 	}
 
@@ -889,6 +893,9 @@ def analyse():
 	for s in SITES:
 		pages, flags, vmas, new, v = gup_shape(s['name'], s['args'])
 		s.update(flags=flags, vmas=vmas, veto=v, node=None)
+		if s.get('rebuild') and \
+		   s['key'] not in FLAGS.get('assign_gets', ()):
+			s['ifdef_ok'] = False
 		if pages is not None and is_null(pages):
 			s['veto'] = ('no-pages', 'no pages array: only faults the '
 				     'pages in, nothing to pin')
@@ -1006,9 +1013,21 @@ def rename_drop_vmas(p, es):
 	select(p[0].file)
 	analyse()
 	inside, eff = ifdef_call(p, 'get_user_pages', es, ',NULL')
-	return inside and eff is not None and \
-		get_key(fkey(p[0]), 'get_user_pages', eff) in APPROVED and \
-		gup_shape('get_user_pages', eff)[3] is not None
+	k = (fkey(p[0]), 'get_user_pages', norm(es) + ',NULL')
+	return inside and eff is not None and k not in REBUILD and \
+		len(eff) == 5 and is_null(eff[4]) and \
+		get_key(fkey(p[0]), 'get_user_pages', eff) in APPROVED
+
+
+def rebuild_text(p, name, es):
+	"""The 6.12 call that replaces a get with an #if in its arguments
+	whose statement is rewritten whole, or None."""
+	select(p[0].file)
+	analyse()
+	k = (fkey(p[0]), str(name), norm(es))
+	if k not in REBUILD or not conv_site(p, name, es):
+		return None
+	return REBUILD[k]
 
 
 def conv_rel_ifdef(p, callee, es):
@@ -1041,6 +1060,25 @@ def conv_rel(p, callee, args):
 
 def conv_idx(p, callee, arr, idx):
 	return conv_rel(p, callee, '%s[%s]' % (arr, idx))
+
+
+def count_ok_at(p, n):
+	select(p[0].file)
+	return count_ok(n)
+
+
+def count_ok(n):
+	"""May a loop up to n fold into one unpin call?  Not when n holds
+	what a get call returned (a negative errno on failure): the loop ran
+	zero times, but unpin_user_pages() would WARN and
+	unpin_user_pages_dirty_lock() would walk far past the array.  Such a
+	loop is converted page by page."""
+	n = strip(n)
+	if not is_ident(n):
+		return True
+	text = _text()
+	return not re.search(r'\b%s\s*=\s*(%s)\s*\(' % (
+		re.escape(n), '|'.join(GUP_NAMES)), text)
 
 
 def conv_nth(p, callee, base, idx):
@@ -1381,6 +1419,7 @@ def _fold_loop_at(t, i, fn):
 	idx, n = h.group(1), ' '.join(h.group(3).split())
 	if re.search(r'\b%s\b' % idx, n):
 		return None
+	guard = '' if count_ok(n) else 'if (%s > 0) ' % n
 	body, k = _stmt(t, e, len(t))
 	if body is None or not _text_only(body):
 		return None
@@ -1394,12 +1433,12 @@ def _fold_loop_at(t, i, fn):
 		return None
 	arr = m.group(1)
 	if cond is None:
-		return 'unpin_user_pages(%s, %s)' % (arr, _arg(n)), idx
+		return guard + 'unpin_user_pages(%s, %s)' % (arr, _arg(n)), idx
 	cond = _dirty_cond(cond, page, [idx])
 	if cond is None:
 		return None
-	return 'unpin_user_pages_dirty_lock(%s, %s, %s)' % (arr, _arg(n),
-							   _arg(cond)), idx
+	return guard + 'unpin_user_pages_dirty_lock(%s, %s, %s)' % (
+		arr, _arg(n), _arg(cond)), idx
 
 
 def _fold_if_at(t, i, fn):
@@ -1610,10 +1649,35 @@ site = {'name': gf, 'args': args_of(es), 'key': (g[0].line, g[0].column),
 	'line': int(g[0].line), 'fn': fkey(g[0]), 'ifdef': False}
 if directive_in_call(site['line'], gf):
 	eff = ifdef_args(site['line'], gf)
+	full = effective_args(site['line'], gf)
+	new = gup_shape(gf, full) if full is not None else None
+	if eff is None and new is not None and new[3] is not None and \
+	   new[4] is None:
+		# rebuilt with its statement, if it is "x = get(...);"
+		eff = full
+		REBUILD[(site['fn'], gf, norm(es))] = new[3]
+		site['rebuild'] = True
 	site.update(ifdef=True, ifdef_ok=eff is not None,
 		    args=eff or site['args'])
 	IFDEF_CALLS[(site['fn'], gf, norm(es))] = eff
 SITES.append(site)
+
+@gup_assign@
+identifier gf = {get_user_pages, get_user_pages_fast, get_user_pages_unlocked,
+		 get_user_pages_remote, get_user_pages_longterm};
+expression E;
+expression list es;
+position g;
+@@
+
+E = gf@g(es);
+
+@script:python@
+g << gup_assign.g;
+@@
+
+select(g[0].file)
+FLAGS.setdefault('assign_gets', set()).add((g[0].line, g[0].column))
 
 @calls depends on gup@
 expression fe;
@@ -1797,18 +1861,18 @@ I;
 @@
 
 call, idx = fold_loop(p)
-coccinelle.CALL = cocci.make_expr(call)
+coccinelle.CALL = cocci.make_stmt(call + ';')
 coccinelle.I = cocci.make_ident(idx)
 
 // (the #if makes several matches of one loop: take only its position)
 @depends on patch && gup@
 statement S;
 position loop_pp.p;
-expression loop_pp_call.CALL;
+statement loop_pp_call.CALL;
 @@
 
 - for@p (...; ...; ...) S
-+ CALL;
++ CALL
 
 @depends on patch && gup@
 identifier loop_pp_call.I;
@@ -1867,6 +1931,131 @@ expression if_pp_call.CALL;
 
 - if@p@q (E) S1 else S2
 + CALL;
+
+// a loop up to a get call's result that is already guarded by "N > 0"
+@if_loop_pos depends on patch && gup@
+identifier I;
+identifier rel = {put_page, page_cache_release, put_user_page};
+expression P, N, E;
+position q : script:python (rel, P, I) { conv_idx(q, rel, P, I) };
+@@
+
+(
+- if (N > 0) {
+-	for (I = 0; I < N; \(I++\|++I\))
+-		rel@q(P[I]);
+- }
++ if (N > 0)
++	unpin_user_pages(P, N);
+|
+- if (E && N > 0) {
+-	for (I = 0; I < N; \(I++\|++I\))
+-		rel@q(P[I]);
+- }
++ if (E && N > 0)
++	unpin_user_pages(P, N);
+|
+- if (E && (N > 0)) {
+-	for (I = 0; I < N; \(I++\|++I\))
+-		rel@q(P[I]);
+- }
++ if (E && (N > 0))
++	unpin_user_pages(P, N);
+|
+- if (N > 0 && E) {
+-	for (I = 0; I < N; \(I++\|++I\))
+-		rel@q(P[I]);
+- }
++ if (N > 0 && E)
++	unpin_user_pages(P, N);
+|
+- if ((N > 0) && E) {
+-	for (I = 0; I < N; \(I++\|++I\))
+-		rel@q(P[I]);
+- }
++ if ((N > 0) && E)
++	unpin_user_pages(P, N);
+)
+
+@depends on patch && gup@
+identifier if_loop_pos.I;
+type T;
+constant C;
+@@
+
+{
+... when any
+(
+- T I;
+|
+- T I = C;
+)
+... when != I
+}
+
+// A loop up to what a get call returned (a negative errno on failure):
+// the fold is guarded by "N > 0" (the rules below would fold it bare).
+// Isomorphisms off, "I++" only: a position in the loop header can then
+// say which file N belongs to.
+@loop_count depends on patch && gup disable gtr_lss, zero_multiple_format@
+identifier I;
+identifier rel = {put_page, page_cache_release, put_user_page};
+identifier dirt = {set_page_dirty_lock, set_page_dirty, SetPageDirty};
+expression P, D;
+identifier N;
+position pn : script:python (N) { not count_ok_at(pn, N) };
+position q : script:python (rel, P, I) { conv_idx(q, rel, P, I) };
+@@
+
+(
+  for (I = 0; I < N@pn; I++) {
+	if (<+... I ...+>)
+		dirt(P[I]);
+	rel@q(P[I]);
+  }
+|
+- for (I = 0; I < N@pn; I++) {
+-	if (D)
+-		dirt(P[I]);
+-	rel@q(P[I]);
+- }
++ if (N > 0)
++	unpin_user_pages_dirty_lock(P, N, D);
+|
+- for (I = 0; I < N@pn; I++) {
+-	dirt(P[I]);
+-	rel@q(P[I]);
+- }
++ if (N > 0)
++	unpin_user_pages_dirty_lock(P, N, true);
+|
+- for (I = 0; I < N@pn; I++)
+-	rel@q(P[I]);
++ if (N > 0)
++	unpin_user_pages(P, N);
+|
+- for (I = 0; I < N@pn; I++) {
+-	rel@q(P[I]);
+- }
++ if (N > 0)
++	unpin_user_pages(P, N);
+)
+
+@depends on patch && gup@
+identifier loop_count.I;
+type T;
+constant C;
+@@
+
+{
+... when any
+(
+- T I;
+|
+- T I = C;
+)
+... when != I
+}
 
 // "if (x) { loop }" would keep needless braces once the loop is one call
 @if_loop depends on patch && gup@
@@ -2207,6 +2396,39 @@ position q : script:python (rel, es) { conv_rel_ifdef(q, rel, es) };
 - rel@q
 + unpin_user_pages
   (es)
+
+// An #if inside the arguments, and the 6.12 call needs other arguments
+// (write/force, tsk/mm): the assignment is rewritten, #if blocks and all.
+@ifdef_rebuild depends on patch && gup@
+identifier gf = {get_user_pages, get_user_pages_fast, get_user_pages_unlocked,
+		 get_user_pages_remote, get_user_pages_longterm};
+expression E;
+expression list es;
+position g : script:python (gf, es) { rebuild_text(g, gf, es) is not None };
+@@
+
+E = gf@g(es);
+
+@script:python ifdef_rebuild_call@
+gf << ifdef_rebuild.gf;
+es << ifdef_rebuild.es;
+g << ifdef_rebuild.g;
+nc;
+@@
+
+coccinelle.nc = cocci.make_expr(rebuild_text(g, gf, es))
+
+@depends on patch && gup@
+identifier gf = {get_user_pages, get_user_pages_fast, get_user_pages_unlocked,
+		 get_user_pages_remote, get_user_pages_longterm};
+expression E;
+expression list es;
+position ifdef_rebuild.g;
+expression ifdef_rebuild_call.nc;
+@@
+
+- E = gf@g(es);
++ E = nc;
 
 // Older shapes (tsk/mm, write/force, vmas): the call is rebuilt.
 @old_shape depends on patch && gup@

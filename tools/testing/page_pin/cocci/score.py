@@ -46,6 +46,8 @@ RELEASE = re.compile(r'\b(put_page|release_pages|page_cache_release|'
                      r'put_user_pages?|put_user_pages_dirty(_lock)?)\s*\(')
 UNPIN = re.compile(r'\b(unpin_user_pages_dirty_lock|unpin_user_page_range_'
                    r'dirty_lock|unpin_user_pages|unpin_user_page)\s*\(')
+# A release named in a comment is not a release.
+COMMENT = re.compile(r'/\*.*?\*/|//.*$')
 # A patch that moves an #if onto a line of code breaks the build.
 DISPLACED = re.compile(r'\S[ \t]*#[ \t]*(if|ifdef|ifndef|elif|else|endif)\b')
 PIN = re.compile(r'\b(pin_user_pages(_fast|_unlocked|_remote)?)\s*\(')
@@ -157,7 +159,7 @@ def score_file(stem, tmp, real=REAL):
                             f'{why[0][:160] if why else "no verdict"}')
     done = {}
     for line, text in ch.items():
-        if RELEASE.search(old[line - 1]):
+        if RELEASE.search(COMMENT.sub('', old[line - 1])):
             m = UNPIN.search(text)
             done[line] = m.group(1) if m else '(removed)'
     for line in sorted(set(done) | set(rels)):
