@@ -92,6 +92,11 @@ RELEASES = CONV_RELEASES | frozenset([
 ])
 # Releases that a rename converts when an #if sits inside their arguments.
 IFDEF_RENAMES = frozenset(['release_pages', 'put_user_pages'])
+# Printing, tracing, assertions and page-flag tests: they neither keep nor
+# release the pages.
+DEBUG_CALL = re.compile(r'^(pr_\w+|printk|dev_(err|warn|info|dbg|notice)\w*|'
+			r'WARN\w*|trace_\w+|(Set|Clear)?Page[A-Z]\w*|'
+			r'VM_(BUG|WARN)_ON\w*|BUG_ON|folio_test_\w+)$')
 # Extra references: a later put_page() may drop one of these, not the pin.
 EXTRA_REFS = frozenset(['get_page', 'folio_get', 'page_ref_inc',
 			'page_ref_add', 'try_get_page', 'page_cache_get',
@@ -701,6 +706,14 @@ def judge(cl, taint, touched, sites):
 				continue
 			if not deep:
 				continue
+			# a page frame number handed on to another function
+			# (written to a device register, a descriptor, a
+			# hypercall) is a device address; one only compared or
+			# printed is not
+			if f not in HARMLESS and not DEBUG_CALL.match(f) and any(
+			   re.search(r'\bpage_to_pfn\s*\(', x) and
+			   any(mine(n) for n in nodes_in(fn, x)) for x in a):
+				dma = True
 			if f in EXTRA_REFS:
 				veto(vetoes, 'extra-ref', '%s() at line %d takes an '
 				     'extra reference that a put_page() may '
@@ -712,9 +725,7 @@ def judge(cl, taint, touched, sites):
 			elif f in CPU_USERS:
 				cpu = True
 			elif f in FUNCS or f in HARMLESS or f in COPIES or \
-			     re.match(r'^(pr_\w+|dev_(err|warn|info|dbg|notice)'
-				      r'\w*|WARN\w*|trace_\w+|(Set|Clear)?Page[A-Z]\w*|'
-				      r'VM_(BUG|WARN)_ON\w*|folio_test_\w+)$', f):
+			     DEBUG_CALL.match(f):
 				pass
 			elif hit:
 				veto(vetoes, 'escape-call', 'pages handed to %s() at '
