@@ -31,9 +31,12 @@
 /// they used goes with them; so are loops and if/else whose release is
 /// split by an #if (page_cache_release() before 4.6), with a
 /// !PageReserved() dirty test dropped as upstream did, and nth_page()
-/// runs (unpin_user_page_range_dirty_lock()).  Older call shapes
+/// runs (unpin_user_page_range_dirty_lock()).  A fold up to what a get
+/// returned (an errno on failure) is guarded by "if (n > 0)", unless an
+/// enclosing if tests it.  Older call shapes
 /// (tsk/mm, write/force, a NULL vmas, get_user_pages_longterm()) are
-/// rewritten to the 6.12 API;
+/// rewritten to the 6.12 API (with an #if in the arguments, the whole
+/// "x = get(...);" statement is);
 /// a non-NULL vmas, get_user_pages_locked(), __get_user_pages_fast() and
 /// get_user_pages_fast_only() have no pin counterpart and are reported.
 /// MODE=report gives every get call site a verdict: [convert] with the
@@ -45,8 +48,11 @@
 /// releases in other files, or through function pointers, macros or
 /// functions outside the file, are not seen (a field released only
 /// elsewhere gives [no-release]); pages followed through a physical
-/// address (pfn_to_page()) are not; gup_flags built in a caller that
-/// contain FOLL_GET are not seen; a function-like macro from a header is
+/// address (pfn_to_page()) are not (a release through one vetoes as
+/// [pfn-release] when the pages leave as one); gup_flags built in a
+/// caller that contain FOLL_GET are not seen; a fold's count that is a
+/// field or a parameter holding a get's result is not guarded, and a
+/// loop counter read after its folded loop is not noticed; a function-like macro from a header is
 /// an unknown call (only *sg_init_table*/*sg_init_one* wrappers are
 /// taken by name); a loop whose body is an #if block without braces is
 /// converted page by page.  A get call in code that spatch cannot
@@ -561,14 +567,14 @@ def link(cl, taint, fn, lhs, rhs):
 		return
 	f = call_name(rhs)
 	if f in PAGE_SOURCES:
-		taint.setdefault(ln, '%s()' % f)
+		taint.setdefault(ln, set()).add(f)
 	elif f is not None and f not in FUNCS and f not in UNWRAP and \
 	     f not in ARRAY_ALLOCS and f not in HARMLESS and \
 	     f not in DMA_USERS and ln[0] == 'l' and \
 	     re.search(r'structpage\*|structsg_table\*|structscatterlist\*',
 		       norm(TYPES.get(ln[1:], ''))):
 		# pages, or a table of pages, that some other code made
-		taint.setdefault(ln, '%s()' % f)
+		taint.setdefault(ln, set()).add(f)
 	else:
 		cl.union(ln, node_of(fn, rhs))
 
@@ -638,7 +644,7 @@ def judge(cl, taint, touched, sites):
 						     for s in sites),
 					   sorted(members)))
 	vetoes, rels = [], []
-	dma = dirty = cpu = False
+	dma = dirty = cpu = pfn_out = False
 	fns = set(fn for fn, s in touched.items() if any(mine(n) for n in s))
 	fns |= set(s['fn'] for s in sites)
 	for s in sites:
@@ -666,7 +672,7 @@ def judge(cl, taint, touched, sites):
 		for f, a, line in calls:
 			if f in GUP_NAMES:
 				continue
-			f = compat_init(resolve_alias(f))
+			f = compat_init(resolve_alias(f), a)
 			direct = [node_of(fn, x) for x in a]
 			hit = any(mine(n) for n in direct) or \
 				any(holds_member(fn, x, members) for x in a)
@@ -706,6 +712,9 @@ def judge(cl, taint, touched, sites):
 				continue
 			if not deep:
 				continue
+			if f in ('page_to_pfn', 'page_to_phys', 'page_to_virt') \
+			   and hit:
+				pfn_out = True
 			# a page frame number handed on to another function
 			# (written to a device register, a descriptor, a
 			# hypercall) is a device address; one only compared or
@@ -732,6 +741,16 @@ def judge(cl, taint, touched, sites):
 				     'line %d, which may keep or release them' %
 				     (f, line))
 	site_fns = set(s['fn'] for s in sites)
+	# the pages leave as a frame number or physical address, and some
+	# release turns one back into a page: it may be one of these
+	back = sorted(line for calls in CALLS.values() for f, a, line in calls
+		      if f in RELEASES and any(
+			      re.search(r'\b(pfn_to_page|phys_to_page|'
+					r'virt_to_page)\s*\(', x) for x in a))
+	if pfn_out and back:
+		veto(vetoes, 'pfn-release', 'the pages leave as a page frame '
+		     'number or address, and the release at line %d takes a '
+		     'page back from one: it may release these pages' % back[0])
 	for n in sorted(members):
 		if n[0] == 'l' and n[2] in param_names(n[1]) and \
 		   (n[1] not in CALLED or n[1] in ADDR_TAKEN):
@@ -742,9 +761,10 @@ def judge(cl, taint, touched, sites):
 		   and n[1] not in FLAGS['dmabuf_maps']:
 			veto(vetoes, 'escape-return', 'the pages are returned from '
 			     '%s(), whose callers are not all in this file' % n[1])
-		if n in taint and taint[n][:-2] not in REFLESS_SOURCES:
+		if n in taint and not taint[n] <= REFLESS_SOURCES:
 			veto(vetoes, 'ambiguous-alias', '"%s" also holds pages '
-			     'from %s' % (n[-1], taint[n]))
+			     'from %s' % (n[-1], ', '.join(
+				     '%s()' % x for x in sorted(taint[n]))))
 		if n[0] == 'l' and n[2] in param_names(n[1]) and \
 		   n[1] not in STATIC:
 			if fills(n, sites):
@@ -832,16 +852,15 @@ def resolve_alias(f):
 	return sorted(targets)[0]
 
 
-def compat_init(f):
-	"""A version wrapper from a header of the driver around the
-	scatterlist initialisers (NTV2_LINUX_SG_INIT_TABLE_FUNC,
+def compat_init(f, a):
+	"""A version wrapper from a header of the driver around
+	sg_init_table(sgl, nents) (NTV2_LINUX_SG_INIT_TABLE_FUNC,
 	compat_sg_init_table, ...): it clears entries before any page is put
-	in them and takes no page reference.  Only this family is guessed
-	from the name."""
-	if f in FUNCS:
+	in them and takes no page reference.  Only this one, with its two
+	arguments, is guessed from the name."""
+	if f in FUNCS or len(a) != 2 or 'sg_init_table' not in f.lower():
 		return f
-	m = re.search(r'sg_init_(table|one)', f.lower())
-	return 'sg_init_' + m.group(1) if m else f
+	return 'sg_init_table'
 
 
 def holds_member(fn, arg, members):
@@ -1423,14 +1442,18 @@ def _fold_loop_at(t, i, fn):
 	e = _close(t, j, '(', ')') if j < len(t) and t[j] == '(' else -1
 	if e < 0:
 		return None
-	h = re.fullmatch(r'\s*(\w+)\s*=\s*0\s*;\s*(\w+)\s*<\s*(.+?)\s*;\s*'
-			 r'(\+\+\s*(\w+)|(\w+)\s*\+\+)\s*', t[j + 1:e - 1], re.S)
+	h = re.fullmatch(r'\s*(\w+)\s*=\s*0\s*;\s*(\w+)\s*<\s*([^=<].*?)\s*;'
+			 r'\s*(\+\+\s*(\w+)|(\w+)\s*\+\+)\s*', t[j + 1:e - 1], re.S)
 	if not h or not h.group(1) == h.group(2) == (h.group(5) or h.group(6)):
 		return None
 	idx, n = h.group(1), ' '.join(h.group(3).split())
-	if re.search(r'\b%s\b' % idx, n):
+	# the count must be one operand: "i < n && ok" or "i <= n" is not a
+	# count of pages
+	if re.search(r'\b%s\b' % idx, n) or operand(n) != n:
 		return None
 	guard = '' if count_ok(n) else 'if (%s > 0) ' % n
+	# a bare branch of an if: the guard must not take its else
+	bare = re.search(r'(\)|\belse)\s*$', t[:i]) is not None
 	body, k = _stmt(t, e, len(t))
 	if body is None or not _text_only(body):
 		return None
@@ -1444,12 +1467,16 @@ def _fold_loop_at(t, i, fn):
 		return None
 	arr = m.group(1)
 	if cond is None:
-		return guard + 'unpin_user_pages(%s, %s)' % (arr, _arg(n)), idx
-	cond = _dirty_cond(cond, page, [idx])
-	if cond is None:
-		return None
-	return guard + 'unpin_user_pages_dirty_lock(%s, %s, %s)' % (
-		arr, _arg(n), _arg(cond)), idx
+		call = 'unpin_user_pages(%s, %s)' % (arr, _arg(n))
+	else:
+		cond = _dirty_cond(cond, page, [idx])
+		if cond is None:
+			return None
+		call = 'unpin_user_pages_dirty_lock(%s, %s, %s)' % (
+			arr, _arg(n), _arg(cond))
+	if guard and bare:
+		return '{ %s%s; }' % (guard, call), idx
+	return guard + call, idx
 
 
 def _fold_if_at(t, i, fn):
@@ -1872,7 +1899,7 @@ I;
 @@
 
 call, idx = fold_loop(p)
-coccinelle.CALL = cocci.make_stmt(call + ';')
+coccinelle.CALL = cocci.make_stmt(call if call.endswith('}') else call + ';')
 coccinelle.I = cocci.make_ident(idx)
 
 // (the #if makes several matches of one loop: take only its position)
