@@ -43,21 +43,20 @@
 /// release sites it pairs, or keep with the reason, [cpu-read-only] for a
 /// read-only CPU user, [unknown-user] when no user was recognised.
 ///
-/// Limits: one file at a time (any number of files per spatch run gives
-/// the same result); a structure field is identified by its name only;
-/// releases in other files, or through function pointers, macros or
-/// functions outside the file, are not seen (a field released only
-/// elsewhere gives [no-release]); pages followed through a physical
-/// address (pfn_to_page()) are not (a release through one vetoes as
-/// [pfn-release] when the pages leave as one); gup_flags built in a
-/// caller that contain FOLL_GET are not seen; a fold's count that is a
-/// field or a parameter holding a get's result is not guarded, and a
-/// loop counter read after its folded loop is not noticed; a function-like macro from a header is
-/// an unknown call (only *sg_init_table*/*sg_init_one* wrappers are
-/// taken by name); a loop whose body is an #if block without braces is
-/// converted page by page.  A get call in code that spatch cannot
-/// parse is reported as [unseen].  GUP_TO_PIN_DEBUG=1 in the environment
-/// prints each class of holders.
+/// Limits: one file at a time (any number of files per spatch run gives the
+/// same result); a structure field is identified by its name only; releases
+/// in other files, or through function pointers, macros or functions
+/// outside the file, are not seen (a field released only elsewhere gives
+/// [no-release]); pages followed through a physical address (pfn_to_page())
+/// are not (a release through one vetoes as [pfn-release] when the pages
+/// leave as one); gup_flags built in a caller that contain FOLL_GET are not
+/// seen; a fold's count that is a field or a parameter holding a get's
+/// result is not guarded, and a loop counter read after its folded loop is
+/// not noticed; a function-like macro from a header is an unknown call
+/// (only a two-argument *sg_init_table* wrapper is taken by name); a loop
+/// whose body is an #if block without braces is converted page by page.  A
+/// get call in code that spatch cannot parse is reported as [unseen].
+/// GUP_TO_PIN_DEBUG=1 in the environment prints each class of holders.
 ///
 // Confidence: Moderate
 // Comments: verdicts are printed as [tag] in report and org mode
