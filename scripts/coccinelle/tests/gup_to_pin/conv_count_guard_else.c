@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // verdict: convert
-/* the guarded fold of a loop that is the bare branch of an if keeps the else
- * where it was */
+/*
+ * the guarded fold of a loop that is the bare branch of an if keeps the else
+ * where it was
+ */
 static int demo_map(struct device *dev, unsigned long uaddr, int n)
 {
 	struct page **pages;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // verdict: convert
-/* "i <= last" is not a count of pages: the loop is converted page by page */
+/*
+ * "i <= last" is not a count of pages: the loop is converted page by page
+ */
 static int demo_map(struct device *dev, unsigned long uaddr, int n)
 {
 	struct page **pages;

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // verdict: pfn-release
-/* the page leaves as a frame number, and the teardown turns one back into
- * a page: that release may be of this page, and cannot be converted */
+/*
+ * the page leaves as a frame number, and the teardown turns one back into
+ * a page: that release may be of this page, and cannot be converted
+ */
 struct demo {
 	struct device *dev;
 	unsigned long pfn;

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // verdict: ambiguous-alias
-/* one array, three sources: a source with its own reference (alloc_page())
- * vetoes even when a reference-free one (vmalloc_to_page()) is seen first */
+/*
+ * one array, three sources: a source with its own reference (alloc_page())
+ * vetoes even when a reference-free one (vmalloc_to_page()) is seen first
+ */
 static int demo_map(struct device *dev, unsigned long uaddr, void *kbuf,
 		    int n, int kind)
 {
