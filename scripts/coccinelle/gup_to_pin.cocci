@@ -820,9 +820,7 @@ def resolve_alias(f):
 	or #define f(a, b) g(a, b)), to functions of one kind in every #if
 	branch: one of them.  Otherwise f itself."""
 	if 'aliases' not in FLAGS:
-		text = FLAGS.get('text')
-		if text is None:
-			text = FLAGS['text'] = source() or ''
+		text = _text()
 		al = {}
 		for m in re.finditer(r'^[ \t]*#[ \t]*define[ \t]+(\w+)'
 				     r'(\(([\w, \t]*)\))?[ \t]+(\w+)[ \t]*'
@@ -1168,9 +1166,7 @@ def args_of(es):
 def call_text(line, name):
 	"""The text between the parentheses of the call to name on this
 	line (comments blanked), or None."""
-	text = FLAGS.get('text')
-	if text is None:
-		text = FLAGS['text'] = source() or ''
+	text = _text()
 	lines = text.split('\n')
 	if not 0 < line <= len(lines):
 		return None
