@@ -9,10 +9,14 @@
 /// through local aliases, structure fields (by field name, in every
 /// function of the file), array arguments of the file's own functions,
 /// their return values, scatterlists, sg_tables and bios, memcpy() of the
-/// page pointers and for_each_sg() iterators.  A get site is converted
-/// together with every release of its pages, or nothing is converted.
-/// It is kept when a release cannot be converted or matched, when pages
-/// from elsewhere (alloc_page(), virt_to_page(), ...) share a holder, when
+/// page pointers and for_each_sg() iterators; a parameter that the body
+/// overwrites before any read (at its top level, before any label, goto
+/// or #if) is a local, and a call through a macro that renames functions
+/// of the file or known helpers in its #if branches is a call of each.
+/// A get site is converted together with every release of its pages,
+/// or nothing is converted.  It is kept when a release cannot be
+/// converted or matched, when pages from elsewhere (alloc_page(),
+/// virt_to_page(), ...) share a holder, when
 /// the pages reach a function that is not in the file and not a known
 /// DMA, scatterlist or CPU helper, or pass through a function that is not
 /// static (named in the verdict: [extern-release foo], [extern-caller
@@ -332,7 +336,8 @@ def is_ident(t):
 def var_node(fn, name):
 	if name in ('NULL', 'current') or name.isupper():
 		return None
-	if name in DECLS.get(fn, ()) or name in param_names(fn):
+	if name in DECLS.get(fn, ()) or \
+	   any(n == name for l, c, n in PARAMS.get(fn, [])):
 		if SCALAR.match(TYPES.get((fn, name), '')):
 			return None
 		return ('l', fn, name)
@@ -342,7 +347,70 @@ def var_node(fn, name):
 
 
 def param_names(fn):
-	return [n for l, c, n in sorted(PARAMS.get(fn, []))]
+	"""The parameters of fn whose incoming value may be read."""
+	dead = dead_params(fn)
+	return [n for l, c, n in sorted(PARAMS.get(fn, [])) if n not in dead]
+
+
+def dead_params(fn):
+	"""Parameters of fn that every definition of fn overwrites before
+	any read: what callers pass in never reaches the function, which
+	then holds them as locals."""
+	cache = FLAGS.setdefault('dead', {})
+	if fn not in cache:
+		alive = set()
+		names = set()
+		for line, col, name in PARAMS.get(fn, []):
+			names.add(name)
+			if not _dead_at(line, col, name):
+				alive.add(name)
+		cache[fn] = names - alive
+	return cache[fn]
+
+
+def _dead_at(line, col, name):
+	"""Is the parameter name, declared at (line, col), assigned by the
+	first statement of the body that names it, at the body's top level,
+	with no label, goto or preprocessor line before it (then every path
+	passes the assignment first), and not read by its right-hand side
+	(sizeof aside)?"""
+	text = _text()
+	lines = text.split('\n')
+	if not 0 < line <= len(lines):
+		return False
+	start = sum(len(x) + 1 for x in lines[:line - 1])
+	m = re.compile(r'\b%s\b' % re.escape(name)).search(
+		text, start + max(col - 1, 0))
+	if not m:
+		return False
+	i, depth = m.end(), 1
+	while i < len(text) and depth:
+		depth += {'(': 1, ')': -1}.get(text[i], 0)
+		i += 1
+	m = re.compile(r'\s*\{').match(text, i)
+	if depth or not m:
+		return False
+	i, depth = m.end(), 1
+	body_start = i
+	while i < len(text) and depth:
+		depth += {'{': 1, '}': -1}.get(text[i], 0)
+		i += 1
+	body = text[body_start:i - 1]
+	use = re.compile(r'(?<![\w.>])%s\b' % re.escape(name)).search(body)
+	if not use:
+		return False
+	before = body[:use.start()]
+	if before.count('{') != before.count('}') or \
+	   re.search(r'\bgoto\b|^[ \t]*#|(^|[;{}])\s*[A-Za-z_]\w*\s*:(?!:)',
+		     before, re.M) or \
+	   not re.search(r'(^|[;{}])\s*$', before):
+		return False
+	m = re.compile(r'\s*=(?!=)([^;]*);').match(body, use.end())
+	if not m or not balanced(m.group(1)):
+		return False
+	rhs = re.sub(r'\bsizeof\s*\(\s*\**\s*%s\s*\)|\bsizeof\s+\**%s\b' %
+		     (re.escape(name), re.escape(name)), '', m.group(1))
+	return re.search(r'\b%s\b' % re.escape(name), rhs) is None
 
 
 def node_of(fn, e):
@@ -593,9 +661,12 @@ def build_classes():
 	for fn, calls in CALLS.items():
 		for f, a, line in calls:
 			if f in FUNCS and FUNCS[f] >= 1:
-				ps = param_names(f)
+				ps = [n for l, c, n in sorted(PARAMS.get(f, []))]
+				dead = dead_params(f)
 				for k, x in enumerate(a[:len(ps)]):
-					cl.union(node_of(fn, x), var_node(f, ps[k]))
+					if ps[k] not in dead:
+						cl.union(node_of(fn, x),
+							 var_node(f, ps[k]))
 			elif f in CONTAINER_SINKS and len(a) > SINK_ARGS[f][1]:
 				link(cl, taint, fn, a[SINK_ARGS[f][0]],
 				     a[SINK_ARGS[f][1]])
@@ -791,6 +862,7 @@ def judge(cl, taint, touched, sites):
 			base = toks(strip(lhs).lstrip('*&( '))[:1]
 			if not base or base[0] in DECLS.get(fn, ()) and \
 			   base[0] not in param_names(fn) or \
+			   base[0] in dead_params(fn) or \
 			   not re.search(r'\b(%s)\s*\(' % '|'.join(phys), rhs) or \
 			   not any(mine(x) for x in nodes_in(fn, rhs)):
 				continue
@@ -815,38 +887,69 @@ def judge(cl, taint, touched, sites):
 	return vetoes, rels, users
 
 
-def resolve_alias(f):
-	"""A macro of the file that renames a known function (#define f g,
-	or #define f(a, b) g(a, b)), to functions of one kind in every #if
-	branch: one of them.  Otherwise f itself."""
+def alias_targets(f):
+	"""What a macro of the file that renames a function (#define f g, or
+	#define f(a, b) g(a, b)) names in its #if branches: a set that
+	holds None for a branch that is not a plain rename, or None when f
+	is no such macro."""
 	if 'aliases' not in FLAGS:
-		text = _text()
 		al = {}
-		for m in re.finditer(r'^[ \t]*#[ \t]*define[ \t]+(\w+)'
-				     r'(\(([\w, \t]*)\))?[ \t]+(\w+)[ \t]*'
-				     r'(\(([\w, \t]*)\))?[ \t]*$', text, re.M):
+		for m in ALIAS_DEF.finditer(_text()):
 			same = m.group(2) is None and m.group(5) is None or \
 				m.group(2) is not None and m.group(5) is not None \
 				and norm(m.group(3)) == norm(m.group(6))
 			al.setdefault(m.group(1), set()).add(
 				m.group(4) if same else None)
 		FLAGS['aliases'] = al
-	targets = FLAGS['aliases'].get(f)
-	if not targets or None in targets or f in FUNCS:
-		return f
-
-	def kind(t):
-		if t in DMA_USERS:
-			return 'dma'
-		if t in CPU_USERS or t in DIRTY:
-			return t
-		if t in HARMLESS:
-			return 'harmless'
+	if f in FUNCS:
 		return None
-	kinds = set(kind(t) for t in targets)
+	return FLAGS['aliases'].get(f)
+
+
+ALIAS_DEF = re.compile(r'^[ \t]*#[ \t]*define[ \t]+(\w+)(\(([\w, \t]*)\))?'
+		       r'[ \t]+(\w+)[ \t]*(\(([\w, \t]*)\))?[ \t]*$', re.M)
+
+
+def alias_kind(t):
+	if t in DMA_USERS:
+		return 'dma'
+	if t in CPU_USERS or t in DIRTY:
+		return t
+	if t in HARMLESS:
+		return 'harmless'
+	return None
+
+
+def resolve_alias(f):
+	"""A macro of the file that renames, in every #if branch, a known
+	function of one kind: one of them.  Otherwise f itself."""
+	targets = alias_targets(f)
+	if not targets or None in targets:
+		return f
+	kinds = set(alias_kind(t) for t in targets)
 	if len(kinds) != 1 or None in kinds:
 		return f
 	return sorted(targets)[0]
+
+
+def expand_aliases():
+	"""A call through a macro of the file that names a function of the
+	file in one #if branch and a known helper, or another function of
+	the file, in the others (#define drv_map_sg my_map_sg_dumb /
+	dma_map_sg_attrs) is taken as a call of each of them: the pages
+	must be safe with every branch.  Macros that name a get or a
+	release stay as they are."""
+	for fn, calls in CALLS.items():
+		out = []
+		for f, a, line in calls:
+			t = alias_targets(f)
+			if t and None not in t and any(x in FUNCS for x in t) and \
+			   all(x in FUNCS or alias_kind(x) for x in t) and \
+			   not t & (RELEASES | EXTRA_REFS | set(GUP_NAMES)):
+				out.extend((x, a, line) for x in sorted(t))
+			else:
+				out.append((f, a, line))
+		CALLS[fn] = out
 
 
 def compat_init(f, a):
@@ -901,8 +1004,16 @@ def address_taken():
 	text = source()
 	if text is None:
 		return set(FUNCS)
-	return set(fn for fn in FUNCS
-		   if re.search(r'\b%s\b(?!\s*\()' % re.escape(fn), text))
+	# a macro that renames a function is not a use of it as a value,
+	# but a use of the macro as a value is
+	text = ALIAS_DEF.sub('', text)
+	alias_targets('')
+
+	def names(fn):
+		return [fn] + [a for a, t in FLAGS['aliases'].items() if fn in t]
+	return set(fn for fn in FUNCS if any(
+		re.search(r'\b%s\b(?!\s*\()' % re.escape(x), text)
+		for x in names(fn)))
 
 
 def dmabuf_maps():
@@ -932,6 +1043,7 @@ def analyse():
 				s['veto'] = ('bad-args', 'pages argument "%s" not '
 					     'understood' % pages)
 	global CALLED, ADDR_TAKEN
+	expand_aliases()
 	CALLED = set(f for calls in CALLS.values() for f, a, line in calls)
 	ADDR_TAKEN = address_taken()
 	FLAGS['called'], FLAGS['addr_taken'] = CALLED, ADDR_TAKEN
