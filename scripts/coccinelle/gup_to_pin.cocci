@@ -1203,21 +1203,30 @@ def conv_idx(p, callee, arr, idx):
 
 def count_ok_at(p, n):
 	select(p[0].file)
-	return count_ok(n)
+	return count_ok(n, fkey(p[0]))
 
 
-def count_ok(n):
+def count_ok(n, fn=None):
 	"""May a loop up to n fold into one unpin call?  Not when n holds
 	what a get call returned (a negative errno on failure): the loop ran
 	zero times, but unpin_user_pages() would WARN and
-	unpin_user_pages_dirty_lock() would walk far past the array.  Such a
-	loop is converted page by page."""
+	unpin_user_pages_dirty_lock() would walk far past the array.  n may
+	be a variable or a field (known by its name) that some get's result
+	is stored in, or a parameter of fn that a caller in the file passes
+	such a value.  Such a fold is guarded by "n > 0"."""
 	n = strip(n)
-	if not is_ident(n):
+	m = re.match(r'^(?:[A-Za-z_]\w*\s*(?:->|\.)\s*)*([A-Za-z_]\w*)$', n)
+	if not m:
 		return True
-	text = _text()
-	return not re.search(r'\b%s\s*=\s*(%s)\s*\(' % (
-		re.escape(n), '|'.join(GUP_NAMES)), text)
+	if re.search(r'\b%s\s*=\s*(\(\s*\w+\s*\)\s*)?(%s)\s*\(' % (
+		re.escape(m.group(1)), '|'.join(GUP_NAMES)), _text()):
+		return False
+	ps = [x for l, c, x in sorted(PARAMS.get(fn, []))]
+	if n in ps and n not in dead_params(fn):
+		k = ps.index(n)
+		return all(count_ok(a[k]) for calls in CALLS.values()
+			   for f, a, line in calls if f == fn and len(a) > k)
+	return True
 
 
 def conv_nth(p, callee, base, idx):
@@ -1558,7 +1567,7 @@ def _fold_loop_at(t, i, fn):
 	# count of pages
 	if re.search(r'\b%s\b' % idx, n) or operand(n) != n:
 		return None
-	guard = '' if count_ok(n) else 'if (%s > 0) ' % n
+	guard = '' if count_ok(n, fn) else 'if (%s > 0) ' % n
 	# a bare branch of an if: the guard must not take its else
 	bare = re.search(r'(\)|\belse)\s*$', t[:i]) is not None
 	body, k = _stmt(t, e, len(t))
@@ -1573,6 +1582,8 @@ def _fold_loop_at(t, i, fn):
 	   not _approved(fn, rels, page):
 		return None
 	arr = m.group(1)
+	if _read_after(t, k, idx):
+		return None
 	if cond is None:
 		call = 'unpin_user_pages(%s, %s)' % (arr, _arg(n))
 	else:
@@ -1605,6 +1616,147 @@ def _fold_if_at(t, i, fn):
 								   _arg(cond))
 	return 'unpin_user_page_range_dirty_lock(%s, 1, %s)' % (page,
 								_arg(cond))
+
+
+def _read_after(t, k, idx):
+	"""Is the counter idx of the loop that ends at t[k] read after it,
+	before the end of the function (a "}" in column 0)?  Not when the
+	code that always runs next returns or sets it again first; an else
+	branch is skipped, and a jump, or the end of a loop body, makes it
+	a read.  Then the loop is not folded: its counter must keep the
+	value the loop left."""
+	end = re.compile(r'^\}', re.M).search(t, k)
+	end = end.start() if end else len(t)
+	use = re.compile(r'(?<![\w.>])%s\b' % re.escape(idx))
+	ret = re.compile(r'(?<!\w)return\b[^;]*;')
+	jump = re.compile(r'(?<!\w)(break|continue|goto)\b')
+	depth = low = 0
+	i = k
+	while True:
+		m = use.search(t, i, end)
+		if not m:
+			return False
+		while i < m.start():
+			if t[i] == '{':
+				depth += 1
+			elif t[i] == '}':
+				depth -= 1
+				if depth < low:
+					o = _open_of(t, i)
+					if o < 0 or _loop_head(t, o):
+						return True
+					low = depth
+				e = re.compile(r'\s*else\b').match(t, i + 1)
+				if e:
+					i = _skip_else(t, e.end())
+					if i < 0:
+						return True
+					break
+			elif jump.match(t, i):
+				return True
+			elif depth == low and ret.match(t, i):
+				if ret.match(t, i).end() <= m.start():
+					return False
+			i += 1
+		else:
+			break
+	if depth != low or not re.match(r'\s*=(?!=)', t[m.end():]):
+		return True
+	return not re.search(r'(\bfor\s*\(|[;{}])\s*$', t[:m.start()])
+
+
+def _skip_else(t, i):
+	"""Index after the else branch (braced blocks, and else if chains of
+	them) that starts at t[i], or -1."""
+	while True:
+		h = re.compile(r'\s*if\s*\(').match(t, i)
+		if h:
+			i = _close(t, h.end() - 1, '(', ')')
+			if i < 0:
+				return -1
+		i = _skip(t, i)
+		if i >= len(t) or t[i] != '{':
+			return -1
+		i = _close(t, i, '{', '}')
+		if i < 0 or not h:
+			return i
+		e = re.compile(r'\s*else\b').match(t, i)
+		if not e:
+			return i
+		i = e.end()
+
+
+def _open_of(t, i):
+	"""Index of the "{" that the "}" at t[i] closes, or -1."""
+	d = 0
+	while i >= 0:
+		if t[i] == '}':
+			d += 1
+		elif t[i] == '{':
+			d -= 1
+			if d == 0:
+				return i
+		i -= 1
+	return -1
+
+
+def _loop_head(t, o):
+	"""Is the block opening at t[o] the body of a for, while or do?"""
+	j = o - 1
+	while j >= 0 and t[j].isspace():
+		j -= 1
+	if t[j - 1:j + 1] == 'do' and (j < 2 or not re.match(r'\w', t[j - 2])):
+		return True
+	if t[j] != ')':
+		return False
+	d = 0
+	while j >= 0:
+		d += {')': 1, '(': -1}.get(t[j], 0)
+		if d == 0:
+			break
+		j -= 1
+	return re.search(r'\b(for|while)\s*$', t[:j]) is not None
+
+
+def counter_free(p, idx):
+	"""Is the counter idx of the loop around the release at p not read
+	after the loop?  p is in the file as the rules before left it."""
+	path = str(p[0].file)
+	cache = FLAGS.setdefault('now', {})
+	if path not in cache:
+		try:
+			with open(path, errors='replace') as f:
+				text = f.read()
+		except OSError:
+			text = ''
+		cache[path] = re.sub(
+			r'/\*.*?\*/|//[^\n]*|"(\\.|[^"\\\n])*"',
+			lambda m: re.sub(r'[^\n]', ' ', m.group(0)), text, flags=re.S)
+	t = cache[path]
+	lines = t.split('\n')
+	line = int(p[0].line)
+	if not 0 < line <= len(lines):
+		return False
+	at = sum(len(x) + 1 for x in lines[:line - 1]) + int(p[0].column)
+	heads = list(re.finditer(r'\bfor\s*\(\s*%s\s*=' % re.escape(idx),
+				 t[:at]))
+	if not heads:
+		return False
+	j = t.index('(', heads[-1].start())
+	e = _close(t, j, '(', ')')
+	if e < 0:
+		return False
+	node, k = _stmt(t, e, len(t))
+	return node is not None and k > at and not _read_after(t, k, idx)
+
+
+def conv_fold(p, callee, arr, idx):
+	"""A release of arr[idx] to convert, in a loop that may be folded."""
+	return conv_idx(p, callee, arr, idx) and counter_free(p, idx)
+
+
+def conv_fold_nth(p, callee, base, idx):
+	return conv_nth(p, callee, base, idx) and counter_free(p, idx)
 
 
 def _text():
@@ -2082,7 +2234,7 @@ expression if_pp_call.CALL;
 identifier I;
 identifier rel = {put_page, page_cache_release, put_user_page};
 expression P, N, E;
-position q : script:python (rel, P, I) { conv_idx(q, rel, P, I) };
+position q : script:python (rel, P, I) { conv_fold(q, rel, P, I) };
 @@
 
 (
@@ -2146,10 +2298,9 @@ constant C;
 identifier I;
 identifier rel = {put_page, page_cache_release, put_user_page};
 identifier dirt = {set_page_dirty_lock, set_page_dirty, SetPageDirty};
-expression P, D;
-identifier N;
+expression P, D, N;
 position pn : script:python (N) { not count_ok_at(pn, N) };
-position q : script:python (rel, P, I) { conv_idx(q, rel, P, I) };
+position q : script:python (rel, P, I) { conv_fold(q, rel, P, I) };
 @@
 
 (
@@ -2207,7 +2358,7 @@ constant C;
 identifier I;
 identifier rel = {put_page, page_cache_release, put_user_page};
 expression P, N, E;
-position q : script:python (rel, P, I) { conv_idx(q, rel, P, I) };
+position q : script:python (rel, P, I) { conv_fold(q, rel, P, I) };
 @@
 
 - if (E) {
@@ -2222,7 +2373,7 @@ identifier I;
 identifier rel = {put_page, page_cache_release, put_user_page};
 identifier dirt = {set_page_dirty_lock, set_page_dirty, SetPageDirty};
 expression P, N, D;
-position q : script:python (rel, P, I) { conv_idx(q, rel, P, I) };
+position q : script:python (rel, P, I) { conv_fold(q, rel, P, I) };
 @@
 
 (
@@ -2295,7 +2446,7 @@ identifier I;
 identifier rel = {put_page, page_cache_release, put_user_page};
 identifier dirt = {set_page_dirty_lock, set_page_dirty, SetPageDirty};
 expression P, N, D;
-position q : script:python (rel, P, I) { conv_nth(q, rel, P, I) };
+position q : script:python (rel, P, I) { conv_fold_nth(q, rel, P, I) };
 @@
 
 (
