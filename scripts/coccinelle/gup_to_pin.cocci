@@ -51,12 +51,22 @@
 /// same result); a structure field is identified by its name only; releases
 /// in other files, or through function pointers, macros or functions
 /// outside the file, are not seen (a field released only elsewhere gives
-/// [no-release]); pages followed through a physical address (pfn_to_page())
-/// are not (a release through one vetoes as [pfn-release] when the pages
-/// leave as one); gup_flags built in a caller that contain FOLL_GET are not
-/// seen; a fold's count that is a field or a parameter holding a get's
-/// result is not guarded, and a loop counter read after its folded loop is
-/// not noticed; a function-like macro from a header is an unknown call
+/// [no-release]); pages that leave as a physical address or frame number
+/// are paired with releases of pages made back from one (pfn_to_page())
+/// only when that get is the file's only one whose pages leave so and the
+/// file takes no other pages (otherwise such a release vetoes as
+/// [pfn-release]); a release whose pages come from nowhere the file shows
+/// (a callback's parameter, a bio walked by bio_for_each_segment_all()),
+/// or that sits in code spatch cannot parse (a macro its own macro file
+/// defines, like TRACE_EXIT), vetoes every get of the file as
+/// [stray-release]; a CPU write through a vmap()/kmap() address is seen
+/// only as memcpy()-like calls into it or stores through it; gup_flags
+/// built in a caller that contain FOLL_GET are not seen; a fold's count
+/// is guarded when a get's result is stored under its name (a variable or
+/// a field) or passed to it as a parameter by the file, not through other
+/// copies; a loop whose counter is read after it is converted page by
+/// page (the check follows the text: an enclosing loop's back edge is
+/// taken as a read); a function-like macro from a header is an unknown call
 /// (only a two-argument *sg_init_table* wrapper is taken by name); a loop
 /// whose body is an #if block without braces is converted page by page.  A
 /// get call in code that spatch cannot parse is reported as [unseen].
@@ -197,7 +207,8 @@ HARMLESS = frozenset([
 # memcpy(dst, src, n) of page pointers copies the ownership.
 COPIES = frozenset(['memcpy', 'memmove'])
 # Calls that hand back (part of) what they are given.
-UNWRAP = frozenset(['sg_page', 'nth_page', 'compound_head', 'page_folio'])
+UNWRAP = frozenset(['sg_page', 'nth_page', 'compound_head', 'page_folio',
+		    'sg_page_iter_page'])
 # sg_table members: sgt->sgl is the table's pages.
 SUBFIELDS = frozenset(['sgl', 'nents', 'orig_nents'])
 SCALAR = re.compile(r'^(const\s+|volatile\s+)*(unsigned|signed|int|long|short|'
@@ -646,18 +657,112 @@ def link(cl, taint, fn, lhs, rhs):
 		cl.union(ln, node_of(fn, rhs))
 
 
+def branches(e):
+	"""The values a conditional expression c ? a : b may have (nested
+	ones too), or [e]."""
+	e = strip(e)
+	d, q = 0, -1
+	for i, c in enumerate(e):
+		if c in '([':
+			d += 1
+		elif c in ')]':
+			d -= 1
+		elif c == '?' and d == 0 and q < 0:
+			q = i
+		elif c == ':' and d == 0 and q >= 0:
+			return branches(e[q + 1:i]) + branches(e[i + 1:])
+	return [e]
+
+
+def pair_by_address(cl, taint):
+	"""Pages that leave the file's only get as a physical address or a
+	frame number (to a device, to user space) and come back through
+	pfn_to_page()/phys_to_page() to be released: join the holders that
+	get them back to the get's.  Only when no other get's pages leave
+	as an address, the file takes no page from anywhere else
+	(alloc_page(), ...) and takes no extra reference: then a page made
+	from an address can only be a page of this get, or a page a correct
+	driver never put_page()s."""
+	if any(not t <= REFLESS_SOURCES for t in taint.values()) or any(
+	   f in EXTRA_REFS for calls in CALLS.values() for f, a, line in calls):
+		return
+	roots = set(cl.find(s['node']) for s in SITES if s['node'] is not None)
+	out = set()
+	for fn, calls in CALLS.items():
+		for f, a, line in calls:
+			if f in ('page_to_pfn', 'page_to_phys') and a:
+				out |= set(cl.find(n) for n in nodes_in(fn, a[0])
+					   if cl.find(n) in roots)
+	if len(out) != 1:
+		return
+	target = out.pop()
+	back = set()
+	for n, t in taint.items():
+		r = cl.find(n)
+		if t & set(['pfn_to_page', 'phys_to_page']) and r not in roots:
+			back.add(r)
+	rels = [(fn, a) for fn, calls in CALLS.items() for f, a, line in calls
+		if f in CONV_RELEASES and a]
+	for r in sorted(back):
+		if any(n is not None and cl.find(n) == r
+		       for n in (node_of(fn, a[0]) for fn, a in rels)):
+			cl.union(r, target)
+
+
+def stray_releases(cl, taint, groups):
+	"""Releases that no get of the file is known to feed and whose pages
+	come from nowhere the file shows (a callback's parameter, a bio
+	walked with bio_for_each_segment_all(), ...), and releases in code
+	spatch could not parse: [(line, call, why)].  Any of them may drop
+	the pages of a get, so none of the file's gets is converted."""
+	roots = set(k for k in groups if k[0] != 'site')
+	fed = set(cl.find(n) for n in taint)
+	out = []
+	for fn, calls in sorted(CALLS.items()):
+		for f, a, line in calls:
+			if f not in CONV_RELEASES or not a:
+				continue
+			n = node_of(fn, a[0])
+			if n is not None and cl.find(n) not in roots | fed:
+				out.append((line, '%s(%s)' % (f, a[0]), 'releases '
+					    'pages whose source this file does '
+					    'not show'))
+	text = source() or ''
+	seen = set((f, line) for calls in CALLS.values() for f, a, line in calls)
+	for m in re.finditer(r'\b(%s)\s*\(' % '|'.join(sorted(CONV_RELEASES)),
+			     text):
+		start = text.rfind('\n', 0, m.start()) + 1
+		before = text[start:m.start()]
+		line = text.count('\n', 0, m.start()) + 1
+		if (m.group(1), line) in seen or \
+		   before.lstrip().startswith('#') or \
+		   re.search(r'(\b(long|int|void|extern|static|inline)\s+|'
+			     r'\*\s*)$', before):
+			continue
+		out.append((line, '%s()' % m.group(1), 'is in code spatch '
+			    'could not parse'))
+	return sorted(out)
+
+
 def build_classes():
 	cl, taint = Classes(), {}
 	for fn, assigns in ASSIGNS.items():
 		for lhs, rhs in assigns:
-			link(cl, taint, fn, lhs, rhs)
+			for r in branches(rhs):
+				link(cl, taint, fn, lhs, r)
 	for fn, rets in RETURNS.items():
 		for e in rets:
-			cl.union(('r', fn), node_of(fn, e))
+			for r in branches(e):
+				cl.union(('r', fn), node_of(fn, r))
 	for fn, iters in ITERS.items():
 		for it, a in iters:
 			if it.startswith('for_each_sg') and len(a) >= 2:
 				cl.union(node_of(fn, a[0]), node_of(fn, a[1]))
+			elif it.startswith('bio_for_each_') and len(a) >= 2:
+				# (bvec, bio, ...): bvec->bv_page is a page
+				# of the bio
+				cl.union(node_of(fn, a[0]), node_of(fn, a[1]))
+				cl.union(('f', 'bv_page'), node_of(fn, a[1]))
 	for fn, calls in CALLS.items():
 		for f, a, line in calls:
 			if f in FUNCS and FUNCS[f] >= 1:
@@ -813,10 +918,15 @@ def judge(cl, taint, touched, sites):
 	site_fns = set(s['fn'] for s in sites)
 	# the pages leave as a frame number or physical address, and some
 	# release turns one back into a page: it may be one of these
-	back = sorted(line for calls in CALLS.values() for f, a, line in calls
-		      if f in RELEASES and any(
+	made = set(cl.find(n) for n, t in taint.items()
+		   if t & set(['pfn_to_page', 'phys_to_page', 'virt_to_page']))
+	back = sorted(line for fn, calls in CALLS.items()
+		      for f, a, line in calls if f in RELEASES and a and (any(
 			      re.search(r'\b(pfn_to_page|phys_to_page|'
-					r'virt_to_page)\s*\(', x) for x in a))
+					r'virt_to_page)\s*\(', x) for x in a) or
+			      node_of(fn, a[0]) is not None and
+			      cl.find(node_of(fn, a[0])) in made))
+	back = [line for line in back if line not in set(r[3] for r in rels)]
 	if pfn_out and back:
 		veto(vetoes, 'pfn-release', 'the pages leave as a page frame '
 		     'number or address, and the release at line %d takes a '
@@ -878,7 +988,8 @@ def judge(cl, taint, touched, sites):
 		     'the pages in this file: they are released elsewhere')
 	if dma:
 		users = 'dma'
-	elif dirty or cpu and any(written(s['flags']) for s in sites):
+	elif dirty or cpu and (any(written(s['flags']) for s in sites) or
+				cpu_writes(fns, mine)):
 		users = 'cpu-write'
 	elif cpu:
 		users = 'cpu-read-only'
@@ -918,6 +1029,38 @@ def alias_kind(t):
 	if t in HARMLESS:
 		return 'harmless'
 	return None
+
+
+# Functions that map pages for the CPU, and calls that write through
+# their first argument.
+MAPPERS = frozenset(['vmap', 'kmap', 'kmap_atomic', 'kmap_local_page',
+		     'page_address', 'lowmem_page_address', 'vm_map_ram'])
+WRITERS = frozenset(['memcpy', 'memmove', 'memset', 'copy_from_user',
+		     '__copy_from_user', 'copy_from_user_inatomic',
+		     '__copy_from_user_inatomic', 'strcpy', 'strncpy',
+		     'strscpy', 'memcpy_fromio', 'copy_from_iter'])
+
+
+def cpu_writes(fns, mine):
+	"""Does the CPU write to the pages through an address that one of
+	MAPPERS gave for them (memcpy() into it, a store through it), even
+	though the get did not ask for write access?  Case 5 too."""
+	for fn in sorted(fns):
+		mapped = set()
+		for lhs, rhs in ASSIGNS.get(fn, []):
+			if call_name(rhs) in MAPPERS and is_ident(strip(lhs)) and \
+			   any(mine(n) for n in nodes_in(fn, rhs)):
+				mapped.add(strip(lhs))
+		if not mapped:
+			continue
+		for f, a, line in CALLS.get(fn, []):
+			if f in WRITERS and a and mapped & set(toks(a[0])):
+				return True
+		for lhs, rhs in ASSIGNS.get(fn, []):
+			t = toks(lhs)
+			if mapped & set(t) and ('[' in t or t[0] == '*'):
+				return True
+	return False
 
 
 def resolve_alias(f):
@@ -1050,6 +1193,7 @@ def analyse():
 	FLAGS['dmabuf_maps'] = dmabuf_maps()
 	cl, taint = build_classes()
 	touched = fn_nodes()
+	pair_by_address(cl, taint)
 	groups = {}
 	for s in SITES:
 		k = cl.find(s['node']) if s['node'] is not None else ('site', s['key'])
@@ -1060,6 +1204,12 @@ def analyse():
 			result[k] = ([sites[0]['veto']], [], 'unknown-user')
 		else:
 			result[k] = judge(cl, taint, touched, sites)
+	strays = stray_releases(cl, taint, groups)
+	for k, sites in groups.items():
+		if sites[0]['node'] is not None and strays:
+			line, call, why = strays[0]
+			veto(result[k][0], 'stray-release', '%s at line %d %s: it '
+			     'may release these pages' % (call, line, why))
 	ok = {}
 	for k, (vetoes, rels, users) in result.items():
 		if vetoes:
