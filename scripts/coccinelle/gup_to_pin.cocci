@@ -55,8 +55,10 @@
 /// are paired with releases of pages made back from one (pfn_to_page())
 /// only when that get is the file's only one whose pages leave so and the
 /// file takes no other pages (otherwise such a release vetoes as
-/// [pfn-release]); a release whose pages come from nowhere the file shows
-/// (a callback's parameter, a bio walked by bio_for_each_segment_all()),
+/// [pfn-release], as it does for pages that go to a device by a DMA
+/// address); a release whose pages come from nowhere the file shows
+/// (a parameter of a function other files call; a bio's bi_end_io
+/// callback of the file is given back the bio it was set on),
 /// or that sits in code spatch cannot parse (a macro its own macro file
 /// defines, like TRACE_EXIT), vetoes every get of the file as
 /// [stray-release]; a CPU write through a vmap()/kmap() address is seen
@@ -709,6 +711,36 @@ def pair_by_address(cl, taint):
 			cl.union(r, target)
 
 
+def end_ios():
+	"""The file's bio->bi_end_io = fn assignments with fn a function of
+	the file: [(function, bio expression, fn)]."""
+	if 'end_ios' not in FLAGS:
+		FLAGS['end_ios'] = [
+			(fn, m.group(1), strip(rhs).lstrip('&').strip())
+			for fn, assigns in sorted(ASSIGNS.items())
+			for lhs, rhs in assigns
+			for m in [re.match(r'^(.*\S)\s*(->|\.)\s*bi_end_io$',
+					   strip(lhs))]
+			if m and strip(rhs).lstrip('&').strip() in FUNCS]
+	return FLAGS['end_ios']
+
+
+def end_io_param(n):
+	"""Is local node n the bio parameter of a bi_end_io callback of the
+	file that is used as a value only in bi_end_io assignments?  The
+	block layer hands it back the bio it was set on."""
+	fn = n[1]
+	ps = [x for l, c, x in sorted(PARAMS.get(fn, []))]
+	if not ps or n[2] != ps[0] or \
+	   not any(h == fn for e, b, h in end_ios()):
+		return False
+	text = ALIAS_DEF.sub('', source() or '')
+	values = len(re.findall(r'\b%s\b(?!\s*\()' % re.escape(fn), text))
+	ends = len(re.findall(r'\bbi_end_io\s*=\s*&?\s*%s\b' % re.escape(fn),
+			      text))
+	return values == ends
+
+
 def stray_releases(cl, taint, groups):
 	"""Releases that no get of the file is known to feed and whose pages
 	come from nowhere the file shows (a callback's parameter, a bio
@@ -754,6 +786,10 @@ def build_classes():
 		for e in rets:
 			for r in branches(e):
 				cl.union(('r', fn), node_of(fn, r))
+	for fn, bio, h in end_ios():
+		ps = [x for l, c, x in sorted(PARAMS.get(h, []))]
+		if ps:
+			cl.union(node_of(fn, bio), var_node(h, ps[0]))
 	for fn, iters in ITERS.items():
 		for it, a in iters:
 			if it.startswith('for_each_sg') and len(a) >= 2:
@@ -902,6 +938,11 @@ def judge(cl, taint, touched, sites):
 				veto(vetoes, 'extra-ref', '%s() at line %d takes an '
 				     'extra reference that a put_page() may '
 				     'drop' % (f, line))
+			elif f in ('submit_bio', 'submit_bio_noacct') and \
+			     any(mine(node_of(e, b)) for e, b, h in end_ios()):
+				# the block layer DMAs and calls back this
+				# bi_end_io of the file with the bio
+				dma = True
 			elif f in DMA_USERS or f.startswith('dmaengine_prep_'):
 				dma = True
 			elif f in DIRTY:
@@ -927,13 +968,17 @@ def judge(cl, taint, touched, sites):
 			      node_of(fn, a[0]) is not None and
 			      cl.find(node_of(fn, a[0])) in made))
 	back = [line for line in back if line not in set(r[3] for r in rels)]
-	if pfn_out and back:
-		veto(vetoes, 'pfn-release', 'the pages leave as a page frame '
-		     'number or address, and the release at line %d takes a '
-		     'page back from one: it may release these pages' % back[0])
+	# a page made from an address holds no reference of its own: a
+	# put_page() of one drops a reference someone took, maybe this get
+	if (pfn_out or dma) and back:
+		veto(vetoes, 'pfn-release', 'the pages go to a device or leave '
+		     'as an address, and the release at line %d takes a page '
+		     'back from an address: it may release these pages' %
+		     back[0])
 	for n in sorted(members):
 		if n[0] == 'l' and n[2] in param_names(n[1]) and \
-		   (n[1] not in CALLED or n[1] in ADDR_TAKEN):
+		   (n[1] not in CALLED or n[1] in ADDR_TAKEN) and \
+		   not end_io_param(n):
 			veto(vetoes, 'not-local', 'the pages pass through parameter '
 			     '"%s" of %s(), whose callers are not all in this file'
 			     % (n[2], n[1]))

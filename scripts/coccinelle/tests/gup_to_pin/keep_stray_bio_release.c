@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // verdict: stray-release
 /*
- * Direct I/O: the pages go into a bio that is returned through a
- * conditional expression, and the completion callback drops them by
- * walking the bio.  The callback's bio comes from the block layer, so
- * the file does not show that it is this bio: its release may drop
- * pinned pages, and nothing is converted.
+ * Direct I/O: the pages go into a bio whose bi_end_io is set elsewhere,
+ * and a completion function that other files call drops the pages of
+ * the bio it is given by walking it.  The file does not show where that
+ * bio comes from: its release may drop pinned pages, and nothing is
+ * converted.
  */
 static void demo_bio_drop(struct bio *bio)
 {
@@ -16,7 +16,7 @@ static void demo_bio_drop(struct bio *bio)
 		put_page(bvec->bv_page);
 }
 
-static void demo_end_io(struct bio *bio)
+void demo_complete(struct bio *bio)
 {
 	demo_bio_drop(bio);
 	bio_put(bio);
@@ -29,7 +29,7 @@ static struct bio *demo_bio_build(unsigned long uaddr, int n)
 	int i, rc;
 
 	bio = bio_alloc(NULL, n, REQ_OP_READ, GFP_KERNEL);
-	bio->bi_end_io = demo_end_io;
+	bio->bi_end_io = demo_driver_end_io;
 	rc = get_user_pages_fast(uaddr, n, FOLL_WRITE, pages);
 	if (rc != n)
 		goto out;
