@@ -51,12 +51,14 @@
 /// same result); a structure field is identified by its name only; releases
 /// in other files, or through function pointers, macros or functions
 /// outside the file, are not seen (a field released only elsewhere gives
-/// [no-release]); pages that leave as a physical address or frame number
-/// are paired with releases of pages made back from one (pfn_to_page())
+/// [no-release]); pages that leave as a physical address or frame number,
+/// or as a kmap()/page_address() address kept beyond the function, are
+/// paired with releases of pages made back from one (pfn_to_page(),
+/// kmap_to_page(), ...)
 /// only when that get is the file's only one whose pages leave so and the
-/// file takes no other pages (otherwise such a release vetoes as
-/// [pfn-release], as it does for pages that go to a device by a DMA
-/// address); a release whose pages come from nowhere the file shows
+/// file takes no other pages (otherwise such a release vetoes every get
+/// of the file as [pfn-release]: a page made from an address holds no
+/// reference of its own); a release whose pages come from nowhere the file shows
 /// (a parameter of a function other files call; a bio's bi_end_io
 /// callback of the file is given back the bio it was set on),
 /// or that sits in code spatch cannot parse (a macro its own macro file
@@ -678,9 +680,11 @@ def branches(e):
 
 def pair_by_address(cl, taint):
 	"""Pages that leave the file's only get as a physical address or a
-	frame number (to a device, to user space) and come back through
-	pfn_to_page()/phys_to_page() to be released: join the holders that
-	get them back to the get's.  Only when no other get's pages leave
+	frame number (to a device, to user space), or as a kernel address
+	from kmap()/page_address() kept beyond the function, and come back
+	through pfn_to_page(), phys_to_page(), kmap_to_page() or
+	virt_to_page() to be released: join the holders that get them back
+	to the get's.  Only when no other get's pages leave
 	as an address, the file takes no page from anywhere else
 	(alloc_page(), ...) and takes no extra reference: then a page made
 	from an address can only be a page of this get, or a page a correct
@@ -695,13 +699,24 @@ def pair_by_address(cl, taint):
 			if f in ('page_to_pfn', 'page_to_phys') and a:
 				out |= set(cl.find(n) for n in nodes_in(fn, a[0])
 					   if cl.find(n) in roots)
+	# a kernel address kept beyond the function (kmap_to_page() or
+	# virt_to_page() takes the page back)
+	for fn, assigns in ASSIGNS.items():
+		for lhs, rhs in assigns:
+			m = re.match(r'^(kmap|page_address)\s*\((.*)\)$', strip(rhs),
+				     re.S)
+			held = node_of(fn, lhs)
+			if m and held is not None and held[0] != 'l':
+				out |= set(cl.find(n) for n in nodes_in(fn, m.group(2))
+					   if cl.find(n) in roots)
 	if len(out) != 1:
 		return
 	target = out.pop()
 	back = set()
 	for n, t in taint.items():
 		r = cl.find(n)
-		if t & set(['pfn_to_page', 'phys_to_page']) and r not in roots:
+		if t & set(['pfn_to_page', 'phys_to_page', 'kmap_to_page',
+			    'virt_to_page']) and r not in roots:
 			back.add(r)
 	rels = [(fn, a) for fn, calls in CALLS.items() for f, a, line in calls
 		if f in CONV_RELEASES and a]
@@ -855,7 +870,7 @@ def judge(cl, taint, touched, sites):
 						     for s in sites),
 					   sorted(members)))
 	vetoes, rels = [], []
-	dma = dirty = cpu = pfn_out = False
+	dma = dirty = cpu = False
 	fns = set(fn for fn, s in touched.items() if any(mine(n) for n in s))
 	fns |= set(s['fn'] for s in sites)
 	for s in sites:
@@ -923,9 +938,6 @@ def judge(cl, taint, touched, sites):
 				continue
 			if not deep:
 				continue
-			if f in ('page_to_pfn', 'page_to_phys', 'page_to_virt') \
-			   and hit:
-				pfn_out = True
 			# a page frame number handed on to another function
 			# (written to a device register, a descriptor, a
 			# hypercall) is a device address; one only compared or
@@ -970,10 +982,9 @@ def judge(cl, taint, touched, sites):
 	back = [line for line in back if line not in set(r[3] for r in rels)]
 	# a page made from an address holds no reference of its own: a
 	# put_page() of one drops a reference someone took, maybe this get
-	if (pfn_out or dma) and back:
-		veto(vetoes, 'pfn-release', 'the pages go to a device or leave '
-		     'as an address, and the release at line %d takes a page '
-		     'back from an address: it may release these pages' %
+	if back:
+		veto(vetoes, 'pfn-release', 'the release at line %d takes a '
+		     'page back from an address: it may release these pages' %
 		     back[0])
 	for n in sorted(members):
 		if n[0] == 'l' and n[2] in param_names(n[1]) and \
@@ -2505,9 +2516,25 @@ position q : script:python (rel, P, I) { conv_fold(q, rel, P, I) };
 	rel@q(P[I]);
   }
 |
+  for (I = 0; I < N@pn; I++) {
+	if (<+... I ...+>) {
+		dirt(P[I]);
+	}
+	rel@q(P[I]);
+  }
+|
 - for (I = 0; I < N@pn; I++) {
 -	if (D)
 -		dirt(P[I]);
+-	rel@q(P[I]);
+- }
++ if (N > 0)
++	unpin_user_pages_dirty_lock(P, N, D);
+|
+- for (I = 0; I < N@pn; I++) {
+-	if (D) {
+-		dirt(P[I]);
+-	}
 -	rel@q(P[I]);
 - }
 + if (N > 0)
@@ -2579,9 +2606,24 @@ position q : script:python (rel, P, I) { conv_fold(q, rel, P, I) };
 	rel@q(P[I]);
   }
 |
+  for (I = 0; I < N; \(I++\|++I\)) {
+	if (<+... I ...+>) {
+		dirt(P[I]);
+	}
+	rel@q(P[I]);
+  }
+|
 - for (I = 0; I < N; \(I++\|++I\)) {
 -	if (D)
 -		dirt(P[I]);
+-	rel@q(P[I]);
+- }
++ unpin_user_pages_dirty_lock(P, N, D);
+|
+- for (I = 0; I < N; \(I++\|++I\)) {
+-	if (D) {
+-		dirt(P[I]);
+-	}
 -	rel@q(P[I]);
 - }
 + unpin_user_pages_dirty_lock(P, N, D);
@@ -2735,6 +2777,12 @@ position q : script:python (rel, p) { conv_rel(q, rel, p) };
 - rel@q(p);
 + unpin_user_pages_dirty_lock(&p, 1, D);
 |
+- if (D) {
+-	dirt(p);
+- }
+- rel@q(p);
++ unpin_user_pages_dirty_lock(&p, 1, D);
+|
 - dirt(p);
 - rel@q(p);
 + unpin_user_pages_dirty_lock(&p, 1, true);
@@ -2751,6 +2799,12 @@ position q : script:python (rel, E) { conv_rel(q, rel, E) };
 (
 - if (D)
 -	dirt(E);
+- rel@q(E);
++ unpin_user_page_range_dirty_lock(E, 1, D);
+|
+- if (D) {
+-	dirt(E);
+- }
 - rel@q(E);
 + unpin_user_page_range_dirty_lock(E, 1, D);
 |
