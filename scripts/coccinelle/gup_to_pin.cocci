@@ -51,24 +51,28 @@
 /// same result); a structure field is identified by its name only; releases
 /// in other files, or through function pointers, macros or functions
 /// outside the file, are not seen (a field released only elsewhere gives
-/// [no-release]); pages that leave as a physical address or frame number,
-/// or as a kmap()/page_address() address kept beyond the function, are
-/// paired with releases of pages made back from one (pfn_to_page(),
-/// kmap_to_page(), ...)
-/// only when that get is the file's only one whose pages leave so and the
-/// file takes no other pages (otherwise such a release vetoes every get
-/// of the file as [pfn-release]: a page made from an address holds no
-/// reference of its own); a release whose pages come from nowhere the file shows
-/// (a parameter of a function other files call; a bio's bi_end_io
-/// callback of the file is given back the bio it was set on),
-/// or that sits in code spatch cannot parse (a macro its own macro file
-/// defines, like TRACE_EXIT), vetoes every get of the file as
-/// [stray-release]; a CPU write through a vmap()/kmap() address is seen
+/// [no-release]); pages that leave as a physical address or frame number
+/// that is kept or handed on, or as a kmap()/page_address() address kept
+/// beyond the function, are paired with releases of pages made back from
+/// one (pfn_to_page()/phys_to_page(), or kmap_to_page()) only when that
+/// get is the file's only one whose pages leave so, the file calls no
+/// page allocator, and every field the page is made back from holds only
+/// such addresses; any other release of a page made from an address
+/// vetoes every get of the file as [pfn-release] (such a page holds no
+/// reference of its own); a release whose pages come from nowhere the
+/// file shows (a parameter of a function other files call, a function
+/// of another file; a bio's bi_end_io callback of the file, if static,
+/// is given back the bio it was set on), also through a macro that
+/// renames put_page(), or that sits in code spatch cannot parse (a macro
+/// its own macro file defines, like TRACE_EXIT), vetoes every get of the
+/// file as [stray-release]; a CPU write through a vmap()/kmap() address is seen
 /// only as memcpy()-like calls into it or stores through it; gup_flags
 /// built in a caller that contain FOLL_GET are not seen; a fold's count
 /// is guarded when a get's result is stored under its name (a variable or
-/// a field) or passed to it as a parameter by the file, not through other
-/// copies; a loop whose counter is read after it is converted page by
+/// a field) or passed to it as a parameter by the file (through any
+/// number of calls), not through other copies; a non-static function
+/// that takes the pages as a parameter and hands them on to a release
+/// vetoes as [extern-release]; a loop whose counter is read after it is converted page by
 /// page (the check follows the text: an enclosing loop's back edge is
 /// taken as a read); a function-like macro from a header is an unknown call
 /// (only a two-argument *sg_init_table* wrapper is taken by name); a loop
@@ -140,6 +144,9 @@ PAGE_SOURCES = frozenset([
 # drops a pin (an extra get_page() on them is vetoed as extra-ref).
 REFLESS_SOURCES = frozenset(['virt_to_page', 'vmalloc_to_page', 'pfn_to_page',
 			     'phys_to_page', 'kmap_to_page'])
+# Sources that make a page from an address or frame number.
+MADE_SOURCES = frozenset(['pfn_to_page', 'phys_to_page', 'virt_to_page',
+			  'kmap_to_page'])
 # Functions that put pages into a DMA container: (container, pages)
 # argument numbers.  Lengths and offsets are not holders.
 SINK_ARGS = {
@@ -391,7 +398,9 @@ def _dead_at(line, col, name):
 	(sizeof aside)?"""
 	text = _text()
 	lines = text.split('\n')
-	if not 0 < line <= len(lines):
+	if not 0 < line <= len(lines) or re.search(
+	   r'^[ \t]*#[ \t]*define\b.*\b%s\b' % re.escape(name), text, re.M):
+		# a macro of the file that names it may read it
 		return False
 	start = sum(len(x) + 1 for x in lines[:line - 1])
 	m = re.compile(r'\b%s\b' % re.escape(name)).search(
@@ -674,50 +683,82 @@ def branches(e):
 		elif c == '?' and d == 0 and q < 0:
 			q = i
 		elif c == ':' and d == 0 and q >= 0:
-			return branches(e[q + 1:i]) + branches(e[i + 1:])
+			# GNU "a ?: b" yields a itself
+			then = e[q + 1:i] if e[q + 1:i].strip() else e[:q]
+			return branches(then) + branches(e[i + 1:])
 	return [e]
+
+
+# Page allocators: a file that calls one may hand out, and take back
+# from an address, pages that are not a get's.
+PAGE_ALLOCS = (PAGE_SOURCES - REFLESS_SOURCES) | frozenset([
+	'__get_free_page', '__get_free_pages', 'get_zeroed_page',
+	'alloc_pages_exact', 'alloc_pages_exact_nid'])
+# How pages leave as an address, and how a page is made back from one.
+ADDR_KINDS = (
+	(re.compile(r'\bpage_to_(pfn|phys)\s*\('), ('pfn_to_page', 'phys_to_page')),
+	(re.compile(r'\b(kmap|page_address)\s*\('), ('kmap_to_page',)),
+)
 
 
 def pair_by_address(cl, taint):
 	"""Pages that leave the file's only get as a physical address or a
-	frame number (to a device, to user space), or as a kernel address
-	from kmap()/page_address() kept beyond the function, and come back
-	through pfn_to_page(), phys_to_page(), kmap_to_page() or
-	virt_to_page() to be released: join the holders that get them back
-	to the get's.  Only when no other get's pages leave
-	as an address, the file takes no page from anywhere else
-	(alloc_page(), ...) and takes no extra reference: then a page made
-	from an address can only be a page of this get, or a page a correct
-	driver never put_page()s."""
-	if any(not t <= REFLESS_SOURCES for t in taint.values()) or any(
-	   f in EXTRA_REFS for calls in CALLS.values() for f, a, line in calls):
+	frame number stored or handed on (to a device, to user space), or as
+	a kmap()/page_address() address kept beyond the function, and come
+	back through pfn_to_page()/phys_to_page(), or kmap_to_page(), to be
+	released: join the holders that get them back to the get's.  Only
+	when no other get's pages leave so, the file calls no page
+	allocator and takes no extra reference, and every field or global
+	that the page is made back from holds only such addresses (or
+	NULL): then a page made from an address can only be a page of this
+	get, or a page a correct driver never put_page()s."""
+	if any(f in EXTRA_REFS or f in PAGE_ALLOCS
+	       for calls in CALLS.values() for f, a, line in calls):
 		return
 	roots = set(cl.find(s['node']) for s in SITES if s['node'] is not None)
-	out = set()
-	for fn, calls in CALLS.items():
-		for f, a, line in calls:
-			if f in ('page_to_pfn', 'page_to_phys') and a:
-				out |= set(cl.find(n) for n in nodes_in(fn, a[0])
-					   if cl.find(n) in roots)
-	# a kernel address kept beyond the function (kmap_to_page() or
-	# virt_to_page() takes the page back)
+	for pat, makers in ADDR_KINDS:
+		out = set()
+		for fn, assigns in ASSIGNS.items():
+			for lhs, rhs in assigns:
+				held = node_of(fn, lhs)
+				# a frame number kept (not only compared); a
+				# kernel address kept beyond the function
+				if pat.search(rhs) and (makers[0] == 'pfn_to_page' or
+							held is not None and
+							held[0] != 'l'):
+					out |= set(cl.find(n) for n in nodes_in(fn, rhs)
+						   if cl.find(n) in roots)
+		for fn, calls in CALLS.items():
+			for f, a, line in calls:
+				if makers[0] == 'pfn_to_page' and \
+				   not pat.match(f + '(') and \
+				   not DEBUG_CALL.match(f) and f not in HARMLESS:
+					out |= set(cl.find(n) for x in a if pat.search(x)
+						   for n in nodes_in(fn, x)
+						   if cl.find(n) in roots)
+		if len(out) == 1:
+			_pair_back(cl, out.pop(), roots, makers, pat)
+
+
+def _pair_back(cl, target, roots, makers, pat):
+	"""Join to target the holders of released pages made back by one of
+	makers, when what they are made from is only ever such an address."""
+	back = set()
 	for fn, assigns in ASSIGNS.items():
 		for lhs, rhs in assigns:
-			m = re.match(r'^(kmap|page_address)\s*\((.*)\)$', strip(rhs),
-				     re.S)
+			m = re.match(r'^(\w+)\s*\((.*)\)$', strip(rhs), re.S)
 			held = node_of(fn, lhs)
-			if m and held is not None and held[0] != 'l':
-				out |= set(cl.find(n) for n in nodes_in(fn, m.group(2))
-					   if cl.find(n) in roots)
-	if len(out) != 1:
-		return
-	target = out.pop()
-	back = set()
-	for n, t in taint.items():
-		r = cl.find(n)
-		if t & set(['pfn_to_page', 'phys_to_page', 'kmap_to_page',
-			    'virt_to_page']) and r not in roots:
-			back.add(r)
+			if not m or m.group(1) not in makers or held is None or \
+			   cl.find(held) in roots:
+				continue
+			for h in nodes_in(fn, m.group(2)):
+				if h[0] in 'fg' and not all(
+				   pat.search(r2) or is_null(strip(r2))
+				   for f2, assigns2 in ASSIGNS.items()
+				   for l2, r2 in assigns2 if node_of(f2, l2) == h):
+					break
+			else:
+				back.add(cl.find(held))
 	rels = [(fn, a) for fn, calls in CALLS.items() for f, a, line in calls
 		if f in CONV_RELEASES and a]
 	for r in sorted(back):
@@ -746,7 +787,7 @@ def end_io_param(n):
 	block layer hands it back the bio it was set on."""
 	fn = n[1]
 	ps = [x for l, c, x in sorted(PARAMS.get(fn, []))]
-	if not ps or n[2] != ps[0] or \
+	if not ps or n[2] != ps[0] or fn not in STATIC or \
 	   not any(h == fn for e, b, h in end_ios()):
 		return False
 	text = ALIAS_DEF.sub('', source() or '')
@@ -763,14 +804,20 @@ def stray_releases(cl, taint, groups):
 	spatch could not parse: [(line, call, why)].  Any of them may drop
 	the pages of a get, so none of the file's gets is converted."""
 	roots = set(k for k in groups if k[0] != 'site')
-	fed = set(cl.find(n) for n in taint)
+	# holders fed by a known source; one fed by a function of another
+	# file may hold anything
+	fed = set(cl.find(n) for n, t in taint.items() if t & PAGE_SOURCES)
 	out = []
 	for fn, calls in sorted(CALLS.items()):
 		for f, a, line in calls:
-			if f not in CONV_RELEASES or not a:
+			t = alias_targets(f) or set()
+			if not a or f not in CONV_RELEASES and \
+			   not t & CONV_RELEASES:
 				continue
 			n = node_of(fn, a[0])
-			if n is not None and cl.find(n) not in roots | fed:
+			g = call_name(a[0])
+			if n is not None and cl.find(n) not in roots | fed or \
+			   n is None and g is not None and g not in PAGE_SOURCES:
 				out.append((line, '%s(%s)' % (f, a[0]), 'releases '
 					    'pages whose source this file does '
 					    'not show'))
@@ -971,12 +1018,11 @@ def judge(cl, taint, touched, sites):
 	site_fns = set(s['fn'] for s in sites)
 	# the pages leave as a frame number or physical address, and some
 	# release turns one back into a page: it may be one of these
-	made = set(cl.find(n) for n, t in taint.items()
-		   if t & set(['pfn_to_page', 'phys_to_page', 'virt_to_page']))
+	made = set(cl.find(n) for n, t in taint.items() if t & MADE_SOURCES)
 	back = sorted(line for fn, calls in CALLS.items()
 		      for f, a, line in calls if f in RELEASES and a and (any(
-			      re.search(r'\b(pfn_to_page|phys_to_page|'
-					r'virt_to_page)\s*\(', x) for x in a) or
+			      re.search(r'\b(%s)\s*\(' % '|'.join(MADE_SOURCES), x)
+			      for x in a) or
 			      node_of(fn, a[0]) is not None and
 			      cl.find(node_of(fn, a[0])) in made))
 	back = [line for line in back if line not in set(r[3] for r in rels)]
@@ -1008,6 +1054,11 @@ def judge(cl, taint, touched, sites):
 				     'the pages pass through parameter "%s" of %s(), '
 				     'which is not static: callers outside this '
 				     'file may release them' % (n[2], n[1]))
+			elif reaches_release(n[1], n[2], rels):
+				veto(vetoes, 'extern-release %s' % n[1],
+				     '%s() takes the pages as parameter "%s" and '
+				     'is not static: callers outside this file may '
+				     'hand it other pages to release' % (n[1], n[2]))
 		if n[0] == 'r' and n[1] not in STATIC:
 			veto(vetoes, 'escape-return', 'the pages are returned '
 			     'from %s(), which is not static' % n[1])
@@ -1171,6 +1222,23 @@ def holds_member(fn, arg, members):
 		for n in members)
 
 
+def reaches_release(fn, p, rels, seen=()):
+	"""Does parameter p of fn reach one of the releases rels, in fn or
+	in the functions of the file that fn hands it to?"""
+	me = ('l', fn, p)
+	if any(r[0] == fn and me in nodes_in(fn, r[2][0]) for r in rels if r[2]):
+		return True
+	for f, a, line in CALLS.get(fn, []):
+		if f not in FUNCS or f in seen:
+			continue
+		ps = [x for l, c, x in sorted(PARAMS.get(f, []))]
+		for k, x in enumerate(a[:len(ps)]):
+			if me in nodes_in(fn, x) and \
+			   reaches_release(f, ps[k], rels, seen + (fn,)):
+				return True
+	return False
+
+
 def fills(n, sites):
 	"""Does the function of parameter node n put pages into it (a get
 	call, or a store through it)?  Then its callers hold the pages."""
@@ -1209,7 +1277,14 @@ def address_taken():
 	alias_targets('')
 
 	def names(fn):
-		return [fn] + [a for a, t in FLAGS['aliases'].items() if fn in t]
+		out, todo = [fn], [fn]
+		while todo:
+			x = todo.pop()
+			for a, t in FLAGS['aliases'].items():
+				if x in t and a not in out:
+					out.append(a)
+					todo.append(a)
+		return out
 	return set(fn for fn in FUNCS if any(
 		re.search(r'\b%s\b(?!\s*\()' % re.escape(x), text)
 		for x in names(fn)))
@@ -1412,7 +1487,7 @@ def count_ok_at(p, n):
 	return count_ok(n, fkey(p[0]))
 
 
-def count_ok(n, fn=None):
+def count_ok(n, fn=None, seen=()):
 	"""May a loop up to n fold into one unpin call?  Not when n holds
 	what a get call returned (a negative errno on failure): the loop ran
 	zero times, but unpin_user_pages() would WARN and
@@ -1428,9 +1503,10 @@ def count_ok(n, fn=None):
 		re.escape(m.group(1)), '|'.join(GUP_NAMES)), _text()):
 		return False
 	ps = [x for l, c, x in sorted(PARAMS.get(fn, []))]
-	if n in ps and n not in dead_params(fn):
+	if n in ps and n not in dead_params(fn) and fn not in seen:
 		k = ps.index(n)
-		return all(count_ok(a[k]) for calls in CALLS.values()
+		return all(count_ok(a[k], caller, seen + (fn,))
+			   for caller, calls in CALLS.items()
 			   for f, a, line in calls if f == fn and len(a) > k)
 	return True
 
@@ -1860,13 +1936,17 @@ def _read_after(t, k, idx):
 					break
 			elif jump.match(t, i):
 				return True
-			elif depth == low and ret.match(t, i):
+			elif depth == low and ret.match(t, i) and \
+			     re.search(r'[;{}:]\s*$', t[max(0, i - 200):i]):
+				# a return statement of its own, not the
+				# body of an if or else without braces
 				if ret.match(t, i).end() <= m.start():
 					return False
 			i += 1
 		else:
 			break
-	if depth != low or not re.match(r'\s*=(?!=)', t[m.end():]):
+	a = re.compile(r'\s*=(?!=)([^;]*);').match(t, m.end())
+	if depth != low or not a or use.search(a.group(1)):
 		return True
 	return not re.search(r'(\bfor\s*\(|[;{}])\s*$', t[:m.start()])
 
@@ -2391,6 +2471,7 @@ constant C;
 - T I = C;
 )
 ... when != I
+    when strict
 }
 
 // lines have moved if a loop was folded: the if/else is found by its text
@@ -2494,6 +2575,7 @@ constant C;
 - T I = C;
 )
 ... when != I
+    when strict
 }
 
 // A loop up to what a get call returned (a negative errno on failure):
@@ -2573,6 +2655,7 @@ constant C;
 - T I = C;
 )
 ... when != I
+    when strict
 }
 
 // "if (x) { loop }" would keep needless braces once the loop is one call
@@ -2659,6 +2742,7 @@ constant C;
 - T I = C;
 )
 ... when != I
+    when strict
 }
 
 @depends on patch && gup@
@@ -2675,6 +2759,7 @@ constant C;
 - T I = C;
 )
 ... when != I
+    when strict
 }
 
 // a run of pages of one folio or scatterlist entry: nth_page(P, I)
@@ -2725,6 +2810,7 @@ constant C;
 - T I = C;
 )
 ... when != I
+    when strict
 }
 
 @one_dirty_sg depends on patch && gup@
