@@ -75,7 +75,10 @@
 /// vetoes as [extern-release]; a loop whose counter is read after it is converted page by
 /// page (the check follows the text: an enclosing loop's back edge is
 /// taken as a read); a function-like macro from a header is an unknown call
-/// (only a two-argument *sg_init_table* wrapper is taken by name); a loop
+/// (taken by name: a two-argument *sg_init_table* wrapper, allocators
+/// and frees of the page array named like the kernel's, vmalloc_os() or
+/// os_kfree(), and debug prints, debug() or foo_dbg()); an integer that
+/// the file casts to a structure pointer may carry a page array; a loop
 /// whose body is an #if block without braces is converted page by page.  A
 /// get call in code that spatch cannot parse is reported as [unseen].
 /// GUP_TO_PIN_DEBUG=1 in the environment prints each class of holders.
@@ -123,7 +126,10 @@ IFDEF_RENAMES = frozenset(['release_pages', 'put_user_pages'])
 # release the pages.
 DEBUG_CALL = re.compile(r'^(pr_\w+|printk|dev_(err|warn|info|dbg|notice)\w*|'
 			r'WARN\w*|trace_\w+|(Set|Clear)?Page[A-Z]\w*|'
-			r'VM_(BUG|WARN)_ON\w*|BUG_ON|folio_test_\w+)$')
+			r'VM_(BUG|WARN)_ON\w*|BUG_ON|folio_test_\w+|'
+			r'(debug|DEBUG|dbg|DBG|d?printk|D?PRINTK|d?printf|'
+			r'D?PRINTF)|\w+_(debug|DEBUG|dbg|DBG)|'
+			r'(debug|DEBUG|dbg|DBG)_\w+|log_(err|warn|info|debug))$')
 # Extra references: a later put_page() may drop one of these, not the pin.
 EXTRA_REFS = frozenset(['get_page', 'folio_get', 'page_ref_inc',
 			'page_ref_add', 'try_get_page', 'page_cache_get',
@@ -340,10 +346,11 @@ def strip(s):
 	"""Drop casts and outer parentheses."""
 	s = str(s).strip()
 	while True:
-		m = re.match(r'^\(\s*(const\s+)?(struct\s+)?\w+(\s*\*)*\s*\)\s*(.+)$',
+		m = re.match(r'^\(\s*((?:const|volatile|unsigned|signed|long|'
+			     r'short|struct|enum)\s+)*\w+(\s*\*)*\s*\)\s*(.+)$',
 			     s, re.S)
-		if m and not re.match(r'^\(\s*\w+\s*\)$', s) and balanced(m.group(4)):
-			s = m.group(4).strip()
+		if m and not re.match(r'^\(\s*\w+\s*\)$', s) and balanced(m.group(3)):
+			s = m.group(3).strip()
 			continue
 		if s.startswith('(') and s.endswith(')') and balanced(s[1:-1]):
 			s = s[1:-1].strip()
@@ -360,12 +367,26 @@ def var_node(fn, name):
 		return None
 	if name in DECLS.get(fn, ()) or \
 	   any(n == name for l, c, n in PARAMS.get(fn, [])):
-		if SCALAR.match(TYPES.get((fn, name), '')):
+		if SCALAR.match(TYPES.get((fn, name), '')) and \
+		   not int_pointer(name):
 			return None
 		return ('l', fn, name)
 	if name in FUNCS:
 		return None
 	return ('g', name)
+
+
+def int_pointer(name):
+	"""Is a variable of that name cast to a structure pointer somewhere
+	in the file ((struct page **)(uintptr_t)v)?  Then an integer of that
+	name may carry a page array."""
+	cache = FLAGS.setdefault('int_ptr', {})
+	if name not in cache:
+		cache[name] = re.search(
+			r'\(\s*(const\s+)?struct\s+\w+\s*\*+\s*\)\s*'
+			r'(\(\s*\w+\s*\)\s*)?%s\b' % re.escape(name),
+			_text()) is not None
+	return cache[name]
 
 
 def param_names(fn):
@@ -661,6 +682,7 @@ def link(cl, taint, fn, lhs, rhs):
 		taint.setdefault(ln, set()).add(f)
 	elif f is not None and f not in FUNCS and f not in UNWRAP and \
 	     f not in ARRAY_ALLOCS and f not in HARMLESS and \
+	     not alloc_wrapper(f, rhs) and \
 	     f not in DMA_USERS and ln[0] == 'l' and \
 	     re.search(r'structpage\*|structsg_table\*|structscatterlist\*',
 		       norm(TYPES.get(ln[1:], ''))):
@@ -1208,9 +1230,25 @@ def compat_init(f, a):
 	compat_sg_init_table, ...): it clears entries before any page is put
 	in them and takes no page reference.  Only this one, with its two
 	arguments, is guessed from the name."""
-	if f in FUNCS or len(a) != 2 or 'sg_init_table' not in f.lower():
+	if f in FUNCS:
+		return f
+	if len(a) == 1 and FREE_WRAPPER.fullmatch(f):
+		return 'kfree'
+	if len(a) != 2 or 'sg_init_table' not in f.lower():
 		return f
 	return 'sg_init_table'
+
+
+# Driver wrappers of the kernel's allocators, from a header or another
+# file (vmalloc_ssi(), os_kfree(), ...): by their name, with one
+# argument to free, or a size to allocate.
+FREE_WRAPPER = re.compile(r'(k|v|kv)free(_\w+)?|\w+_(k|v|kv)free')
+ALLOC_WRAPPER = re.compile(r'(k|v|kv)[mzc]?alloc(_\w+)?|\w+_(k|v|kv)[mzc]?alloc')
+
+
+def alloc_wrapper(f, rhs):
+	return f not in FUNCS and ALLOC_WRAPPER.fullmatch(f) is not None and \
+		'sizeof' in str(rhs)
 
 
 def holds_member(fn, arg, members):
