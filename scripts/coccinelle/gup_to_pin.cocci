@@ -32,7 +32,7 @@
 /// removal of a trailing NULL vmas, the #if blocks are left in place and
 /// the call is converted, otherwise it is kept.  Dirty + put loops are
 /// folded into unpin_user_pages_dirty_lock(), and a loop counter only
-/// they used goes with them; so are loops and if/else whose release is
+/// they used goes with them (in that function only); so are loops and if/else whose release is
 /// split by an #if (page_cache_release() before 4.6), with a
 /// !PageReserved() dirty test dropped as upstream did, and nth_page()
 /// runs (unpin_user_page_range_dirty_lock()).  A fold up to what a get
@@ -1912,6 +1912,7 @@ def _fold_loop_at(t, i, fn):
 			return None
 		call = 'unpin_user_pages_dirty_lock(%s, %s, %s)' % (
 			arr, _arg(n), _arg(cond))
+	FLAGS.setdefault('folded', set()).add(fn)
 	if guard and bare:
 		return '{ %s%s; }' % (guard, call), idx
 	return guard + call, idx
@@ -2076,11 +2077,26 @@ def counter_free(p, idx):
 
 def conv_fold(p, callee, arr, idx):
 	"""A release of arr[idx] to convert, in a loop that may be folded."""
-	return conv_idx(p, callee, arr, idx) and counter_free(p, idx)
+	return folds_in(p, conv_idx(p, callee, arr, idx) and
+			counter_free(p, idx))
 
 
 def conv_fold_nth(p, callee, base, idx):
-	return conv_nth(p, callee, base, idx) and counter_free(p, idx)
+	return folds_in(p, conv_nth(p, callee, base, idx) and
+			counter_free(p, idx))
+
+
+def folds_in(p, ok):
+	"""Note the function of a loop that may fold: only there may its
+	counter's declaration go."""
+	if ok:
+		FLAGS.setdefault('folded', set()).add(fkey(p[0]))
+	return ok
+
+
+def decl_folded(d):
+	select(d[0].file)
+	return fkey(d[0]) in FLAGS.get('folded', ())
 
 
 def _text():
@@ -2499,14 +2515,15 @@ statement loop_pp_call.CALL;
 identifier loop_pp_call.I;
 type T;
 constant C;
+position d : script:python () { decl_folded(d) };
 @@
 
 {
 ... when any
 (
-- T I;
+- T I@d;
 |
-- T I = C;
+- T I@d = C;
 )
 ... when != I
     when strict
@@ -2603,14 +2620,15 @@ position q : script:python (rel, P, I) { conv_fold(q, rel, P, I) };
 identifier if_loop_pos.I;
 type T;
 constant C;
+position d : script:python () { decl_folded(d) };
 @@
 
 {
 ... when any
 (
-- T I;
+- T I@d;
 |
-- T I = C;
+- T I@d = C;
 )
 ... when != I
     when strict
@@ -2683,14 +2701,15 @@ position q : script:python (rel, P, I) { conv_fold(q, rel, P, I) };
 identifier loop_count.I;
 type T;
 constant C;
+position d : script:python () { decl_folded(d) };
 @@
 
 {
 ... when any
 (
-- T I;
+- T I@d;
 |
-- T I = C;
+- T I@d = C;
 )
 ... when != I
     when strict
@@ -2770,14 +2789,15 @@ position q : script:python (rel, P, I) { conv_fold(q, rel, P, I) };
 identifier if_loop.I;
 type T;
 constant C;
+position d : script:python () { decl_folded(d) };
 @@
 
 {
 ... when any
 (
-- T I;
+- T I@d;
 |
-- T I = C;
+- T I@d = C;
 )
 ... when != I
     when strict
@@ -2787,14 +2807,15 @@ constant C;
 identifier loop_dirty.I;
 type T;
 constant C;
+position d : script:python () { decl_folded(d) };
 @@
 
 {
 ... when any
 (
-- T I;
+- T I@d;
 |
-- T I = C;
+- T I@d = C;
 )
 ... when != I
     when strict
@@ -2838,14 +2859,15 @@ position q : script:python (rel, P, I) { conv_fold_nth(q, rel, P, I) };
 identifier loop_nth.I;
 type T;
 constant C;
+position d : script:python () { decl_folded(d) };
 @@
 
 {
 ... when any
 (
-- T I;
+- T I@d;
 |
-- T I = C;
+- T I@d = C;
 )
 ... when != I
     when strict
