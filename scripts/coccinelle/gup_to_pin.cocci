@@ -365,8 +365,7 @@ def is_ident(t):
 def var_node(fn, name):
 	if name in ('NULL', 'current') or name.isupper():
 		return None
-	if name in DECLS.get(fn, ()) or \
-	   any(n == name for l, c, n in PARAMS.get(fn, [])):
+	if name in DECLS.get(fn, ()) or name in params_of(fn):
 		if SCALAR.match(TYPES.get((fn, name), '')) and \
 		   not int_pointer(name):
 			return None
@@ -389,10 +388,15 @@ def int_pointer(name):
 	return cache[name]
 
 
+def params_of(fn):
+	"""The parameters of fn, in order."""
+	return [n for l, c, n in sorted(PARAMS.get(fn, []))]
+
+
 def param_names(fn):
 	"""The parameters of fn whose incoming value may be read."""
 	dead = dead_params(fn)
-	return [n for l, c, n in sorted(PARAMS.get(fn, [])) if n not in dead]
+	return [n for n in params_of(fn) if n not in dead]
 
 
 def dead_params(fn):
@@ -808,7 +812,7 @@ def end_io_param(n):
 	file that is used as a value only in bi_end_io assignments?  The
 	block layer hands it back the bio it was set on."""
 	fn = n[1]
-	ps = [x for l, c, x in sorted(PARAMS.get(fn, []))]
+	ps = params_of(fn)
 	if not ps or n[2] != ps[0] or fn not in STATIC or \
 	   not any(h == fn for e, b, h in end_ios()):
 		return False
@@ -871,7 +875,7 @@ def build_classes():
 			for r in branches(e):
 				cl.union(('r', fn), node_of(fn, r))
 	for fn, bio, h in end_ios():
-		ps = [x for l, c, x in sorted(PARAMS.get(h, []))]
+		ps = params_of(h)
 		if ps:
 			cl.union(node_of(fn, bio), var_node(h, ps[0]))
 	for fn, iters in ITERS.items():
@@ -886,7 +890,7 @@ def build_classes():
 	for fn, calls in CALLS.items():
 		for f, a, line in calls:
 			if f in FUNCS and FUNCS[f] >= 1:
-				ps = [n for l, c, n in sorted(PARAMS.get(f, []))]
+				ps = params_of(f)
 				dead = dead_params(f)
 				for k, x in enumerate(a[:len(ps)]):
 					if ps[k] not in dead:
@@ -1269,7 +1273,7 @@ def reaches_release(fn, p, rels, seen=()):
 	for f, a, line in CALLS.get(fn, []):
 		if f not in FUNCS or f in seen:
 			continue
-		ps = [x for l, c, x in sorted(PARAMS.get(f, []))]
+		ps = params_of(f)
 		for k, x in enumerate(a[:len(ps)]):
 			if me in nodes_in(fn, x) and \
 			   reaches_release(f, ps[k], rels, seen + (fn,)):
@@ -1291,11 +1295,11 @@ def veto(reasons, tag, msg):
 		reasons.append((tag, msg))
 
 
-def source():
-	"""The current file without comments and string literals (lines
-	kept), or None."""
+def source(path=None):
+	"""The current file (or path) without comments and string literals
+	(lines kept), or None."""
 	try:
-		with open(CUR, errors='replace') as f:
+		with open(path or CUR, errors='replace') as f:
 			text = f.read()
 	except (OSError, TypeError):
 		return None
@@ -1540,7 +1544,7 @@ def count_ok(n, fn=None, seen=()):
 	if re.search(r'\b%s\s*=\s*(\(\s*\w+\s*\)\s*)?(%s)\s*\(' % (
 		re.escape(m.group(1)), '|'.join(GUP_NAMES)), _text()):
 		return False
-	ps = [x for l, c, x in sorted(PARAMS.get(fn, []))]
+	ps = params_of(fn)
 	if n in ps and n not in dead_params(fn) and fn not in seen:
 		k = ps.index(n)
 		return all(count_ok(a[k], caller, seen + (fn,))
@@ -2049,14 +2053,7 @@ def counter_free(p, idx):
 	path = str(p[0].file)
 	cache = FLAGS.setdefault('now', {})
 	if path not in cache:
-		try:
-			with open(path, errors='replace') as f:
-				text = f.read()
-		except OSError:
-			text = ''
-		cache[path] = re.sub(
-			r'/\*.*?\*/|//[^\n]*|"(\\.|[^"\\\n])*"',
-			lambda m: re.sub(r'[^\n]', ' ', m.group(0)), text, flags=re.S)
+		cache[path] = source(path) or ''
 	t = cache[path]
 	lines = t.split('\n')
 	line = int(p[0].line)
